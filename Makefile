@@ -1,0 +1,53 @@
+# Darkroom: `make run` starts the embedded stack, `make test` runs the test suite.
+# Both build the virtualenv first, from constraints.txt, on a fresh machine.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PACKAGES := libs/contracts libs/runtime services/gateway services/image-worker services/notifier
+STAMP  := $(VENV)/.installed
+DEV_USER ?= alice
+# `make token USER=bob`: USER counts only when given on the command line (the shell always sets one).
+TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),$(DEV_USER))
+export DARKROOM_ENV ?= dev
+
+.PHONY: install run test test-unit lint schemas token clean help
+
+help:
+	@echo "make run      start the embedded stack (Tansu, gateway, relay, projector, image worker, notifier)"
+	@echo "make test     run every test (unit, integration, end to end)"
+	@echo "make schemas  regenerate libs/contracts JSON Schemas"
+	@echo "make token USER=alice   print a development bearer token"
+
+$(STAMP): constraints.txt requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES))
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt hatchling
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt \
+		--no-build-isolation -r requirements-dev.txt $(addprefix -e ,$(PACKAGES))
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	@mkdir -p var
+	$(BIN)/darkroom-migrate
+	@$(BIN)/python -m darkroom.runtime.embedded.banner --user $(DEV_USER)
+	PATH="$(abspath $(BIN)):$$PATH" exec $(BIN)/honcho -f Procfile start
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest -q tests/unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check libs services tests
+	$(BIN)/ruff format --check libs services tests
+
+schemas: $(STAMP)
+	$(BIN)/python -m darkroom.contracts.schema_export libs/contracts/darkroom/contracts/schemas
+
+token: $(STAMP)
+	@$(BIN)/darkroom-token $(TOKEN_USER)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

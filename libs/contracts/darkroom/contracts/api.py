@@ -1,0 +1,122 @@
+"""HTTP bodies of the gateway's API."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Self
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from darkroom.contracts.assets import AssetDescriptor
+from darkroom.contracts.catalog import ASPECT_SIZES, DEFAULT_PROVIDER, PROVIDER_MODELS, AspectRatio
+from darkroom.contracts.errors import ErrorCode
+from darkroom.contracts.events import JobEvent
+from darkroom.contracts.jobtypes import JobStatus, JobType
+from darkroom.contracts.params import MAX_SEED, ImageParams
+
+Dimension = Field(None, ge=64, le=2048, multiple_of=8, description="Pixels, 64-2048, multiple of 8.")
+
+
+class CreateImageJob(BaseModel):
+    """Body of `POST /v1/jobs/image`: give `aspect_ratio`, or `width` and `height`, or neither (1:1)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str = Field(min_length=1, max_length=2000, description="What to draw.")
+    negative_prompt: str | None = Field(None, max_length=2000, description="What to avoid.")
+    num_images: int = Field(1, ge=1, le=4, description="How many images, 1-4.")
+    aspect_ratio: AspectRatio | None = Field(None, description="Shape of the image (about 1 MP).")
+    width: int | None = Dimension
+    height: int | None = Dimension
+    seed: int | None = Field(None, ge=0, le=MAX_SEED, description="Random seed; chosen if omitted.")
+    model: str | None = Field(None, max_length=100, description="Model; the provider's default.")
+    provider: str = Field(DEFAULT_PROVIDER, description="Generation provider.")
+
+    @model_validator(mode="after")
+    def _size_and_model_are_consistent(self) -> Self:
+        if self.aspect_ratio is not None and (self.width is not None or self.height is not None):
+            raise ValueError("give either aspect_ratio or width and height, not both")
+        if (self.width is None) != (self.height is None):
+            raise ValueError("width and height go together: give both or neither")
+        if not self.prompt.strip():
+            raise ValueError("prompt must not be blank")
+        if self.provider not in PROVIDER_MODELS:
+            raise ValueError(f"unknown provider {self.provider!r}; known: {sorted(PROVIDER_MODELS)}")
+        if self.model is not None and self.model not in PROVIDER_MODELS[self.provider]:
+            known = list(PROVIDER_MODELS[self.provider])
+            raise ValueError(f"unknown model {self.model!r} for provider {self.provider!r}; known: {known}")
+        return self
+
+
+class JobAccepted(BaseModel):
+    """Answer of a job submission (`202 Accepted`)."""
+
+    job_id: uuid.UUID = Field(description="Id of the new job.")
+    status: JobStatus = Field(description="Always `queued` at submission.")
+    status_url: str = Field(description="Absolute URL of the job's status.")
+    events_url: str = Field(description="Absolute URL of the job's live event stream (SSE).")
+    created_at: AwareDatetime = Field(description="When the job was accepted.")
+
+
+class AssetView(AssetDescriptor):
+    """A stored output with a URL to download it."""
+
+    url: str = Field(description="Signed download URL; it expires.")
+    url_expires_at: AwareDatetime = Field(description="When `url` stops working.")
+
+
+class JobError(BaseModel):
+    """Why a job failed."""
+
+    code: ErrorCode = Field(description="Machine-readable reason.")
+    message: str = Field(description="Human-readable reason.")
+    retryable: bool = Field(description="Whether trying again may succeed.")
+
+
+class JobView(BaseModel):
+    """A job as its owner sees it."""
+
+    job_id: uuid.UUID = Field(description="Id of the job.")
+    type: JobType = Field(description="Kind of job.")
+    status: JobStatus = Field(description="queued, running, completed or failed.")
+    progress: int = Field(ge=0, le=100, description="Percent done.")
+    message: str | None = Field(None, description="Latest progress note.")
+    attempts: int = Field(ge=0, description="Attempts started so far.")
+    params: ImageParams = Field(description="The resolved parameters.")
+    created_at: AwareDatetime = Field(description="When the job was accepted.")
+    updated_at: AwareDatetime = Field(description="When the job last changed.")
+    started_at: AwareDatetime | None = Field(None, description="When work first started.")
+    finished_at: AwareDatetime | None = Field(None, description="When the job ended.")
+    error: JobError | None = Field(None, description="Why it failed, for failed jobs.")
+    assets: list[AssetView] = Field(default_factory=list, description="Outputs of a completed job.")
+
+
+class JobPage(BaseModel):
+    """One page of the caller's jobs, newest first."""
+
+    items: list[JobView] = Field(description="The jobs of this page.")
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null at the end.")
+
+
+class JobEventList(BaseModel):
+    """A job's event history, in order."""
+
+    job_id: uuid.UUID = Field(description="Id of the job.")
+    events: list[JobEvent] = Field(description="Every recorded event, by increasing `seq`.")
+
+
+class StreamToken(BaseModel):
+    """A short-lived token that only opens event streams (for EventSource, which cannot send headers)."""
+
+    token: str = Field(description="Pass as `?access_token=` to the notifier.")
+    expires_at: AwareDatetime = Field(description="When the token stops working.")
+
+
+def resolve_size(body: CreateImageJob) -> tuple[int, int]:
+    """The pixel size a submission asks for."""
+    if body.width is not None and body.height is not None:
+        return body.width, body.height
+    return ASPECT_SIZES[body.aspect_ratio or "1:1"]
+
+
+__all__ = ["CreateImageJob", "ImageParams", "JobAccepted", "JobPage", "JobView", "resolve_size"]

@@ -1,0 +1,26 @@
+"""Providers, their models and the sizes that aspect ratios stand for."""
+
+from typing import Literal
+
+DEFAULT_PROVIDER = "local"
+
+PROVIDER_MODELS: dict[str, tuple[str, ...]] = {
+    # The built-in provider: procedural art, no network, deterministic per prompt and seed.
+    "local": ("procedural",),
+}
+
+AspectRatio = Literal["1:1", "16:9", "9:16", "4:3", "3:4"]
+
+# About one megapixel, multiples of 64: the sizes diffusion models are trained at.
+ASPECT_SIZES: dict[str, tuple[int, int]] = {
+    "1:1": (1024, 1024),
+    "16:9": (1344, 768),
+    "9:16": (768, 1344),
+    "4:3": (1152, 896),
+    "3:4": (896, 1152),
+}
+
+
+def default_model(provider: str) -> str:
+    """The model used when a request names none."""
+    return PROVIDER_MODELS[provider][0]

@@ -1,0 +1,32 @@
+"""Error codes carried by `job.failed` events and whether a retry may help."""
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """Why a job failed."""
+
+    INVALID_INPUT = "invalid_input"
+    CONTENT_REFUSED = "content_refused"
+    PROVIDER_TIMEOUT = "provider_timeout"
+    PROVIDER_UNAVAILABLE = "provider_unavailable"
+    RATE_LIMITED = "rate_limited"
+    STORAGE_ERROR = "storage_error"
+    TIMEOUT = "timeout"
+    INTERNAL = "internal"
+
+
+RETRYABLE_CODES = frozenset(
+    {
+        ErrorCode.PROVIDER_TIMEOUT,
+        ErrorCode.PROVIDER_UNAVAILABLE,
+        ErrorCode.RATE_LIMITED,
+        ErrorCode.STORAGE_ERROR,
+        ErrorCode.TIMEOUT,
+    }
+)
+
+
+def is_retryable(code: ErrorCode) -> bool:
+    """Whether a job that failed with `code` may succeed when tried again."""
+    return code in RETRYABLE_CODES

@@ -1,0 +1,77 @@
+"""Job events: one model per type, and the `JobEvent` discriminated union on `type`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, TypeAdapter
+
+from darkroom.contracts.assets import JobResult
+from darkroom.contracts.envelope import Envelope
+from darkroom.contracts.errors import ErrorCode
+from darkroom.contracts.params import ImageParams
+
+
+class JobQueued(Envelope):
+    """The gateway accepted the job; it waits for a worker."""
+
+    type: Literal["job.queued"] = "job.queued"
+    params: ImageParams = Field(description="The resolved parameters of the job.")
+
+
+class JobStarted(Envelope):
+    """A worker began an attempt of the job."""
+
+    type: Literal["job.started"] = "job.started"
+    worker_id: str = Field(description="Id of the worker process running the attempt.")
+
+
+class JobProgress(Envelope):
+    """The job made progress."""
+
+    type: Literal["job.progress"] = "job.progress"
+    percent: int = Field(ge=0, le=100, description="Share of the work done, 0-100.")
+    message: str = Field("", max_length=200, description="Short human-readable note.")
+
+
+class JobCompleted(Envelope):
+    """The job finished and its results are stored (terminal)."""
+
+    type: Literal["job.completed"] = "job.completed"
+    result: JobResult = Field(description="The stored outputs.")
+
+
+class JobFailed(Envelope):
+    """The job ended without a result (terminal)."""
+
+    type: Literal["job.failed"] = "job.failed"
+    code: ErrorCode = Field(description="Machine-readable reason.")
+    message: str = Field(max_length=2000, description="Human-readable reason.")
+    retryable: bool = Field(description="Whether trying again may succeed.")
+
+
+JobEvent = Annotated[
+    JobQueued | JobStarted | JobProgress | JobCompleted | JobFailed,
+    Field(discriminator="type"),
+]
+"""Any job event; dispatch with `match` and end with `assert_never`."""
+
+TERMINAL_EVENT_TYPES = frozenset({"job.completed", "job.failed"})
+
+job_event_adapter: TypeAdapter[JobEvent] = TypeAdapter(JobEvent)
+job_events_adapter: TypeAdapter[list[JobEvent]] = TypeAdapter(list[JobEvent])
+
+
+def parse_event(data: bytes | str) -> JobEvent:
+    """Validate one event from its JSON."""
+    return job_event_adapter.validate_json(data)
+
+
+def encode_event(event: JobEvent) -> bytes:
+    """The JSON bytes of an event, as written to Kafka and to the event history."""
+    return event.model_dump_json().encode()
+
+
+def is_terminal(event: JobEvent) -> bool:
+    """Whether the event ends its job."""
+    return event.type in TERMINAL_EVENT_TYPES

@@ -1,0 +1,25 @@
+"""Job types and job states."""
+
+from enum import StrEnum
+
+
+class JobType(StrEnum):
+    """What a job generates."""
+
+    IMAGE = "image"
+
+
+class JobStatus(StrEnum):
+    """Where a job stands. A job ends in exactly one terminal state."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL_STATUSES
+
+
+TERMINAL_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED})

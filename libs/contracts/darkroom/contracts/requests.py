@@ -1,0 +1,30 @@
+"""Request messages: what the gateway asks a worker to do."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from darkroom.contracts.envelope import TraceContext
+from darkroom.contracts.params import ImageParams
+
+
+class ImageJobRequested(BaseModel):
+    """A text-to-image job to run, on `jobs.image.requested`, keyed by job id."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    type: Literal["job.image.requested"] = "job.image.requested"
+    request_id: uuid.UUID = Field(description="Unique id of this request message.")
+    job_id: uuid.UUID = Field(description="The job to run.")
+    user_id: str = Field(min_length=1, max_length=200, description="Owner of the job.")
+    attempt: int = Field(1, ge=1, description="Which attempt this request starts, from 1.")
+    first_seq: int = Field(
+        ge=2, description="Sequence number of the first event this attempt emits (job.started)."
+    )
+    requested_at: AwareDatetime = Field(description="When the job was accepted.")
+    params: ImageParams = Field(description="What to generate.")
+    schema_version: int = Field(1, ge=1, description="Version of the request schema.")
+    trace: TraceContext | None = Field(None, description="Trace context of the submit.")

@@ -1,0 +1,44 @@
+"""Topic and consumer-group names: the only place they are spelled."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from darkroom.contracts.jobtypes import JobType
+
+IMAGE_REQUESTED = "jobs.image.requested"
+JOB_EVENTS = "jobs.events"
+IMAGE_WORKER_GROUP = "image-worker"
+PROJECTOR_GROUP = "projector"
+
+
+class Topics(BaseModel):
+    """The topic and group names one deployment uses.
+
+    Production uses the defaults; tests give every test its own suffix so that runs sharing one
+    broker never see each other's messages.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    image_requested: str = Field(IMAGE_REQUESTED, description="Image job requests, keyed by job id.")
+    events: str = Field(JOB_EVENTS, description="Every job event of every type, keyed by job id.")
+    image_worker_group: str = Field(IMAGE_WORKER_GROUP, description="Consumer group of image workers.")
+    projector_group: str = Field(PROJECTOR_GROUP, description="Consumer group of the job projector.")
+
+    @classmethod
+    def with_suffix(cls, suffix: str) -> Topics:
+        """Every name with `suffix` appended (empty suffix: the production names)."""
+        if not suffix:
+            return cls()
+        return cls(**{name: f"{value}.{suffix}" for name, value in cls().model_dump().items()})
+
+    def requested(self, job_type: JobType) -> str:
+        """The request topic of a job type."""
+        match job_type:
+            case JobType.IMAGE:
+                return self.image_requested
+
+    def all_topics(self) -> list[str]:
+        """Every topic the stack creates."""
+        return [self.image_requested, self.events]
