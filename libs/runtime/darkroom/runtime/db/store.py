@@ -1,0 +1,201 @@
+"""JobStore: every read and write of job records, the event history and the outbox."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, delete, func, insert, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from darkroom.contracts.events import JobEvent, encode_event, job_event_adapter
+from darkroom.contracts.jobtypes import TERMINAL_STATUSES
+from darkroom.runtime.db.cursor import Cursor
+from darkroom.runtime.db.engine import OUTBOX_CHANNEL, Database
+from darkroom.runtime.db.tables import job_events, jobs, outbox
+
+
+@dataclass(frozen=True)
+class NewJob:
+    job_id: uuid.UUID
+    user_id: str
+    type: str
+    params: dict[str, Any]
+    created_at: datetime
+    last_seq: int  # seq of the newest event already reflected in the row
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    topic: str
+    key: str
+    payload: bytes
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True)
+class OutboxRow(OutboxMessage):
+    id: int
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    job_id: uuid.UUID
+    user_id: str
+    type: str
+    status: str
+    progress: int
+    message: str | None
+    attempts: int
+    last_seq: int
+    params: dict[str, Any]
+    result: dict[str, Any] | None
+    error: dict[str, Any] | None
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> JobRecord:
+        values = dict(row._mapping)
+        values["job_id"] = uuid.UUID(values["job_id"])
+        return cls(**values)
+
+
+class JobStore:
+    """The job tables behind one small API; the same SQL runs on SQLite and PostgreSQL."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._insert = pg_insert if db.dialect == "postgresql" else sqlite_insert
+
+    async def create_job(self, job: NewJob, events: Sequence[JobEvent], messages: Sequence[OutboxMessage]) -> None:
+        """Store the job, its first events and its outbox messages in one transaction."""
+        async with self.db.write() as conn:
+            await conn.execute(insert(jobs).values(_new_job_row(job)))
+            await self._append_events(conn, events)
+            await conn.execute(insert(outbox), [_outbox_row(m, job.created_at) for m in messages])
+            if self.db.dialect == "postgresql":
+                await conn.execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))
+
+    async def get_job(self, job_id: uuid.UUID) -> JobRecord | None:
+        async with self.db.read() as conn:
+            row = (await conn.execute(select(jobs).where(jobs.c.job_id == str(job_id)))).first()
+        return JobRecord.from_row(row) if row else None
+
+    async def list_jobs(
+        self, user_id: str, *, limit: int, cursor: Cursor | None = None,
+        status: str | None = None, job_type: str | None = None,
+    ) -> tuple[list[JobRecord], Cursor | None]:
+        """The user's jobs, newest first, and the cursor of the next page (None at the end)."""
+        query = _list_query(user_id, cursor, status, job_type).limit(limit + 1)
+        async with self.db.read() as conn:
+            records = [JobRecord.from_row(r) for r in await conn.execute(query)]
+        if len(records) <= limit:
+            return records, None
+        last = records[limit - 1]
+        return records[:limit], Cursor(created_at=last.created_at, job_id=str(last.job_id))
+
+    async def events_for(self, job_id: uuid.UUID, after_seq: int = 0) -> list[JobEvent]:
+        """The job's recorded events with seq > after_seq, in order."""
+        query = (
+            select(job_events.c.payload)
+            .where(job_events.c.job_id == str(job_id), job_events.c.seq > after_seq)
+            .order_by(job_events.c.seq, job_events.c.id)
+        )
+        async with self.db.read() as conn:
+            payloads = (await conn.execute(query)).scalars().all()
+        return [job_event_adapter.validate_json(p) for p in payloads]
+
+    async def apply_events(self, changes: Sequence[tuple[JobEvent, dict[str, Any]]]) -> int:
+        """Record each event once and apply its column changes if it is newer than the job.
+
+        A duplicate (same event id) changes nothing; an older event is recorded in the history
+        but leaves the job row alone; a terminal job never changes again. Returns how many
+        events were new.
+        """
+        fresh = 0
+        async with self.db.write() as conn:
+            for event, values in changes:
+                if not await self._append_events(conn, [event]):
+                    continue
+                fresh += 1
+                await conn.execute(
+                    update(jobs)
+                    .where(
+                        jobs.c.job_id == str(event.job_id),
+                        jobs.c.last_seq < event.seq,
+                        jobs.c.status.not_in([s.value for s in TERMINAL_STATUSES]),
+                    )
+                    .values(**_keep_first_start(values), last_seq=event.seq, updated_at=event.occurred_at)
+                )
+        return fresh
+
+    async def _append_events(self, conn: AsyncConnection, events: Sequence[JobEvent]) -> int:
+        """Insert events not seen before (by event id); returns how many were new."""
+        stmt = self._insert(job_events).on_conflict_do_nothing(index_elements=["event_id"])
+        added = 0
+        for event in events:
+            added += max((await conn.execute(stmt.values(_event_row(event)))).rowcount, 0)
+        return added
+
+    async def fetch_outbox(self, limit: int) -> list[OutboxRow]:
+        """The oldest unsent outbox messages."""
+        query = select(outbox).order_by(outbox.c.id).limit(limit)
+        async with self.db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [OutboxRow(id=r.id, topic=r.topic, key=r.key, payload=r.payload, headers=r.headers) for r in rows]
+
+    async def delete_outbox(self, ids: Sequence[int]) -> None:
+        """Forget messages the broker has acknowledged."""
+        async with self.db.write() as conn:
+            await conn.execute(delete(outbox).where(outbox.c.id.in_(list(ids))))
+
+    async def count_outbox(self) -> int:
+        async with self.db.read() as conn:
+            return int((await conn.execute(select(func.count()).select_from(outbox))).scalar_one())
+
+
+def _list_query(user_id: str, cursor: Cursor | None, status: str | None, job_type: str | None) -> Select[Any]:
+    query = select(jobs).where(jobs.c.user_id == user_id)
+    if status is not None:
+        query = query.where(jobs.c.status == status)
+    if job_type is not None:
+        query = query.where(jobs.c.type == job_type)
+    if cursor is not None:
+        query = query.where(tuple_(jobs.c.created_at, jobs.c.job_id) < tuple_(cursor.created_at, cursor.job_id))
+    return query.order_by(jobs.c.created_at.desc(), jobs.c.job_id.desc())
+
+
+def _keep_first_start(values: dict[str, Any]) -> dict[str, Any]:
+    """`started_at` records the first start: a retry's start does not move it."""
+    if "started_at" in values:
+        return {**values, "started_at": func.coalesce(jobs.c.started_at, values["started_at"])}
+    return values
+
+
+def _new_job_row(job: NewJob) -> dict[str, Any]:
+    return {
+        "job_id": str(job.job_id), "user_id": job.user_id, "type": job.type, "status": "queued",
+        "progress": 0, "message": None, "attempts": 0, "last_seq": job.last_seq,
+        "params": job.params, "result": None, "error": None,
+        "created_at": job.created_at, "updated_at": job.created_at,
+    }
+
+
+def _event_row(event: JobEvent) -> dict[str, Any]:
+    return {
+        "event_id": str(event.event_id), "job_id": str(event.job_id), "seq": event.seq,
+        "type": event.type, "occurred_at": event.occurred_at, "payload": encode_event(event).decode(),
+    }
+
+
+def _outbox_row(message: OutboxMessage, now: datetime) -> dict[str, Any]:
+    return {"topic": message.topic, "key": message.key, "payload": message.payload,
+            "headers": message.headers, "created_at": now}

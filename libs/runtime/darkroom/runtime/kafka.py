@@ -1,0 +1,119 @@
+"""Kafka plumbing shared by the services: topic creation, producers, FastStream brokers, headers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError, KafkaError
+from faststream.kafka import KafkaBroker
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
+
+from darkroom.contracts.events import JobEvent
+from darkroom.runtime.settings import KafkaSettings
+
+logger = logging.getLogger(__name__)
+
+TOPIC_ALREADY_EXISTS = 36
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+
+
+async def ensure_topics(settings: KafkaSettings, names: Iterable[str]) -> None:
+    """Create the topics that do not exist yet, waiting for the broker to answer first."""
+    wanted = list(names)
+    async for attempt in AsyncRetrying(
+        retry=retry_if_exception_type((KafkaConnectionError, OSError)),
+        wait=wait_exponential(multiplier=0.1, max=2),
+        stop=stop_after_delay(settings.kafka_startup_timeout_s),
+        reraise=True,
+    ):
+        with attempt:
+            await _create_missing(settings, wanted)
+
+
+async def _create_missing(settings: KafkaSettings, wanted: list[str]) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=10_000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in wanted if t not in existing]
+        if not missing:
+            return
+        new = [NewTopic(t, settings.kafka_partitions, settings.kafka_replication_factor) for t in missing]
+        response = await admin.create_topics(new)
+        for topic, code, *_ in getattr(response, "topic_errors", ()):
+            if code not in (0, TOPIC_ALREADY_EXISTS):
+                raise KafkaError(f"cannot create topic {topic}: error code {code}")
+        logger.info("created topics %s", ", ".join(missing))
+    finally:
+        await admin.close()
+
+
+def make_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer:
+    """A producer that waits for every in-sync replica (acks=all) and batches for a few ms.
+
+    Not idempotent: Tansu rejects aiokafka's InitProducerId; consumers deduplicate by event id.
+    """
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        linger_ms=settings.kafka_linger_ms,
+        max_batch_size=256 * 1024,
+        max_request_size=MAX_MESSAGE_BYTES,
+    )
+
+
+def make_broker(settings: KafkaSettings, client_id: str, log: logging.Logger) -> KafkaBroker:
+    """A FastStream broker with Darkroom's producer settings and the service's logger."""
+    return KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        linger_ms=settings.kafka_linger_ms,
+        max_request_size=MAX_MESSAGE_BYTES,
+        logger=log,
+        log_level=logging.DEBUG,
+    )
+
+
+def event_headers(event: JobEvent) -> dict[str, str]:
+    """Headers of an event message: content type, event type and id, trace context."""
+    headers = {"content-type": "application/json", "event-type": event.type, "event-id": str(event.event_id)}
+    if event.trace is not None:
+        headers["traceparent"] = event.trace.traceparent
+    return headers
+
+
+def job_key(job_id: object) -> bytes:
+    """The Kafka key of everything about a job: its id, so a job's messages keep their order."""
+    return str(job_id).encode()
+
+
+class KafkaProbe:
+    """Answers whether the broker answers (for /readyz); connects lazily, reconnects after failure."""
+
+    def __init__(self, settings: KafkaSettings, timeout_s: float = 3.0) -> None:
+        self._settings = settings
+        self._timeout = timeout_s
+        self._admin: AIOKafkaAdminClient | None = None
+
+    async def check(self) -> None:
+        """Raise if the broker does not answer a metadata request in time."""
+        try:
+            if self._admin is None:
+                admin = AIOKafkaAdminClient(bootstrap_servers=self._settings.kafka_bootstrap_servers)
+                await asyncio.wait_for(admin.start(), self._timeout)
+                self._admin = admin
+            await asyncio.wait_for(self._admin.list_topics(), self._timeout)
+        except Exception:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        admin, self._admin = self._admin, None
+        if admin is not None:
+            await admin.close()

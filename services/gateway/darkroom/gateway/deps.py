@@ -1,0 +1,56 @@
+"""FastAPI dependencies: the caller, the store, the object store, the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from darkroom.gateway.errors import WrongTokenScope
+from darkroom.gateway.settings import GatewaySettings
+from darkroom.runtime.auth import Principal, TokenError, TokenService
+from darkroom.runtime.db import Database, JobStore
+from darkroom.runtime.kafka import KafkaProbe
+from darkroom.runtime.storage import ObjectStore, UrlSigner
+
+bearer = HTTPBearer(auto_error=False, description="A JWT signed with JWT_SECRET; `sub` is the user id.")
+
+
+@dataclass
+class Services:
+    """Everything the routes use, built once by the app's lifespan."""
+
+    settings: GatewaySettings
+    db: Database
+    store: JobStore
+    objects: ObjectStore
+    tokens: TokenService
+    signer: UrlSigner
+    kafka: KafkaProbe
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_store(services: ServicesDep) -> JobStore:
+    return services.store
+
+
+def current_user(services: ServicesDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
+    """The caller of an API route: a valid `api` bearer token is required."""
+    if credentials is None:
+        raise TokenError("missing bearer token")
+    principal = services.tokens.verify(credentials.credentials)
+    if principal.scope != "api":
+        raise WrongTokenScope("this token only opens event streams")
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(current_user)]
+StoreDep = Annotated[JobStore, Depends(get_store)]

@@ -1,0 +1,74 @@
+"""The gateway's app factory and entry point: wiring only."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from darkroom.gateway.deps import Services
+from darkroom.gateway.errors import JobNotFound, WrongTokenScope
+from darkroom.gateway.routes import assets, health, jobs, tokens
+from darkroom.gateway.settings import GatewaySettings
+from darkroom.runtime.auth import TokenError, TokenService
+from darkroom.runtime.db import JobStore, open_database
+from darkroom.runtime.db.cursor import InvalidCursor
+from darkroom.runtime.kafka import KafkaProbe
+from darkroom.runtime.logging import configure_logging
+from darkroom.runtime.storage import make_url_signer, open_object_store
+from darkroom.runtime.telemetry import configure_tracing
+
+
+def create_app(settings: GatewaySettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = open_database(settings)
+        services = Services(
+            settings=settings, db=db, store=JobStore(db), objects=await open_object_store(settings),
+            tokens=TokenService(settings.jwt_secret.get_secret_value(), settings.jwt_issuer),
+            signer=make_url_signer(settings), kafka=KafkaProbe(settings),
+        )
+        app.state.services = services
+        yield
+        await services.kafka.close()
+        await db.dispose()
+
+    app = FastAPI(title="Darkroom gateway", version="0.1.0", lifespan=lifespan,
+                  description="Submit AI media jobs, read their status, list them.")
+    for router in (jobs.router, tokens.router, assets.router, health.router):
+        app.include_router(router)
+    add_error_handlers(app)
+    return app
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    """Domain errors become HTTP answers here, at the edge, and nowhere else."""
+
+    async def unauthorized(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": f"not authenticated: {exc}"}, 401, {"WWW-Authenticate": "Bearer"})
+
+    async def forbidden(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, 403)
+
+    async def not_found(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": "job not found"}, 404)
+
+    async def bad_cursor(_: Request, exc: Exception) -> JSONResponse:
+        error = {"loc": ["query", "cursor"], "msg": str(exc), "type": "value_error"}
+        return JSONResponse({"detail": [error]}, 422)
+
+    app.add_exception_handler(TokenError, unauthorized)
+    app.add_exception_handler(WrongTokenScope, forbidden)
+    app.add_exception_handler(JobNotFound, not_found)
+    app.add_exception_handler(InvalidCursor, bad_cursor)
+
+
+def run() -> None:
+    settings = GatewaySettings()
+    configure_logging(settings.log_level, "gateway", settings.log_format)
+    configure_tracing(settings.otel_service_name or "darkroom-gateway", settings.otel_console_export)
+    uvicorn.run(create_app(settings), host=settings.gateway_host, port=settings.gateway_port,
+                log_config=None, loop="uvloop", http="httptools", access_log=False)

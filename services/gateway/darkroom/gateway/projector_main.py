@@ -1,0 +1,55 @@
+"""The projector process (`darkroom-projector`): jobs.events -> job table + history. Wiring only."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+from faststream import AckPolicy
+from faststream.asgi import AsgiFastStream, make_ping_asgi
+from faststream.kafka import KafkaMessage
+
+from darkroom.gateway.projector import project
+from darkroom.gateway.settings import ProjectorSettings
+from darkroom.runtime.db import JobStore, open_database
+from darkroom.runtime.kafka import ensure_topics, make_broker
+from darkroom.runtime.logging import configure_logging
+
+logger = logging.getLogger("darkroom.projector")
+
+
+async def raw_values(message: KafkaMessage) -> list[bytes]:
+    """Hand the handler raw bytes: one malformed event must not fail its whole batch."""
+    return [record.value or b"" for record in message.raw_message]
+
+
+def create_app(settings: ProjectorSettings) -> AsgiFastStream:
+    topics = settings.topics
+    broker = make_broker(settings, client_id=f"projector-{settings.instance_id}", log=logger)
+    db = open_database(settings)
+    store = JobStore(db)
+
+    # NACK_ON_ERROR: if the database is away the batch is read again, never skipped.
+    @broker.subscriber(
+        topics.events, group_id=topics.projector_group, batch=True,
+        max_records=settings.projector_batch_size, batch_timeout_ms=20, auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR, session_timeout_ms=settings.kafka_session_timeout_ms,
+        decoder=raw_values,
+    )
+    async def on_events(payloads: list[bytes]) -> None:
+        await project(payloads, store)
+
+    async def create_topics() -> None:
+        await ensure_topics(settings, topics.all_topics())
+
+    ping = make_ping_asgi(broker, timeout=5)
+    return AsgiFastStream(
+        broker, asgi_routes=[("/healthz", ping), ("/readyz", ping)], logger=logger,
+        on_startup=[create_topics], after_shutdown=[db.dispose],
+    )
+
+
+def run() -> None:
+    settings = ProjectorSettings()
+    configure_logging(settings.log_level, "projector", settings.log_format)
+    uvicorn.run(create_app(settings), host="127.0.0.1", port=settings.projector_port, log_config=None)

@@ -1,0 +1,75 @@
+"""Job routes: submit, status, history, list."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from opentelemetry import trace
+
+from darkroom.contracts.api import CreateImageJob, JobAccepted, JobEventList, JobPage, JobView
+from darkroom.contracts.jobtypes import JobStatus, JobType
+from darkroom.gateway.deps import CurrentUser, ServicesDep
+from darkroom.gateway.errors import JobNotFound
+from darkroom.gateway.submit import submit_image_job
+from darkroom.gateway.views import job_view
+from darkroom.runtime.auth import Principal
+from darkroom.runtime.db import JobRecord, JobStore
+from darkroom.runtime.db.cursor import Cursor
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+tracer = trace.get_tracer(__name__)
+
+
+async def owned_job(store: JobStore, job_id: uuid.UUID, user: Principal) -> JobRecord:
+    """The job if the caller may see it; another user's job is 404, exactly like a missing one."""
+    record = await store.get_job(job_id)
+    if record is None or (record.user_id != user.user_id and not user.is_admin):
+        raise JobNotFound(str(job_id))
+    return record
+
+
+@router.post("/image", status_code=202, response_model=JobAccepted, summary="Submit a text-to-image job")
+async def create_image_job(body: CreateImageJob, user: CurrentUser, services: ServicesDep, response: Response) -> JobAccepted:
+    with tracer.start_as_current_span("submit image job"):
+        accepted = await submit_image_job(body, user, services.store, services.settings.topics)
+    settings = services.settings
+    status_url = f"{settings.public_base_url}/v1/jobs/{accepted.job_id}"
+    response.headers["Location"] = status_url
+    return JobAccepted(
+        job_id=accepted.job_id, status=JobStatus.QUEUED, status_url=status_url,
+        events_url=f"{settings.notifier_public_url}/v1/jobs/{accepted.job_id}/events",
+        created_at=accepted.created_at,
+    )
+
+
+@router.get("/{job_id}", response_model=JobView, summary="A job's status and results")
+async def get_job(job_id: uuid.UUID, user: CurrentUser, services: ServicesDep) -> JobView:
+    record = await owned_job(services.store, job_id, user)
+    return await job_view(record, services.objects, timedelta(seconds=services.settings.asset_url_ttl_s))
+
+
+@router.get("/{job_id}/events", response_model=JobEventList, summary="A job's event history, in order")
+async def get_job_events(job_id: uuid.UUID, user: CurrentUser, services: ServicesDep) -> JobEventList:
+    await owned_job(services.store, job_id, user)
+    return JobEventList(job_id=job_id, events=await services.store.events_for(job_id))
+
+
+@router.get("", response_model=JobPage, summary="The caller's jobs, newest first")
+async def list_jobs(
+    user: CurrentUser,
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=100, description="Jobs per page, at most 100.")] = 20,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+    status: Annotated[JobStatus | None, Query(description="Only jobs in this state.")] = None,
+    type: Annotated[JobType | None, Query(description="Only jobs of this type.")] = None,
+) -> JobPage:
+    records, next_cursor = await services.store.list_jobs(
+        user.user_id, limit=limit, cursor=Cursor.decode(cursor) if cursor else None,
+        status=status.value if status else None, job_type=type.value if type else None,
+    )
+    ttl = timedelta(seconds=services.settings.asset_url_ttl_s)
+    items = [await job_view(r, services.objects, ttl) for r in records]
+    return JobPage(items=items, next_cursor=next_cursor.encode() if next_cursor else None)

@@ -1,0 +1,62 @@
+"""The image worker's app factory and entry point: wiring only."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+from faststream import AckPolicy
+from faststream.asgi import AsgiFastStream, make_ping_asgi
+
+from darkroom.contracts.events import JobEvent, encode_event
+from darkroom.contracts.requests import ImageJobRequested
+from darkroom.image_worker.handlers import EmitFailed, WorkerDeps, handle_image_requested
+from darkroom.image_worker.providers import make_provider
+from darkroom.image_worker.settings import ImageWorkerSettings
+from darkroom.runtime.kafka import ensure_topics, event_headers, job_key, make_broker
+from darkroom.runtime.logging import configure_logging
+from darkroom.runtime.storage import open_object_store
+from darkroom.runtime.telemetry import configure_tracing
+
+logger = logging.getLogger("darkroom.image_worker")
+
+
+def create_app(settings: ImageWorkerSettings) -> AsgiFastStream:
+    topics = settings.topics
+    broker = make_broker(settings, client_id=f"image-worker-{settings.instance_id}", log=logger)
+    events = broker.publisher(topics.events)
+
+    async def emit(event: JobEvent) -> None:
+        try:
+            await events.publish(encode_event(event), key=job_key(event.job_id), headers=event_headers(event))
+        except Exception as exc:
+            raise EmitFailed(str(exc)) from exc
+
+    provider = make_provider("local", steps=settings.local_provider_steps,
+                             step_delay_s=settings.local_provider_step_delay_s)
+    deps = WorkerDeps(provider=provider, store=None, emit=emit, worker_id=settings.instance_id)  # type: ignore[arg-type]
+
+    # NACK_ON_ERROR: a request is committed only after its outcome event was acknowledged; if
+    # emitting fails, the request is read again and re-run (same event ids, same asset keys).
+    @broker.subscriber(
+        topics.image_requested, group_id=topics.image_worker_group, auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR, session_timeout_ms=settings.kafka_session_timeout_ms,
+    )
+    async def on_image_requested(request: ImageJobRequested) -> None:
+        await handle_image_requested(request, deps)
+
+    async def startup() -> None:
+        await ensure_topics(settings, topics.all_topics())
+        deps.store = await open_object_store(settings)
+
+    ping = make_ping_asgi(broker, timeout=5)
+    return AsgiFastStream(broker, asgi_routes=[("/healthz", ping), ("/readyz", ping)], logger=logger,
+                          on_startup=[startup])
+
+
+def run() -> None:
+    settings = ImageWorkerSettings()
+    configure_logging(settings.log_level, "image-worker", settings.log_format)
+    configure_tracing(settings.otel_service_name or "darkroom-image-worker", settings.otel_console_export)
+    uvicorn.run(create_app(settings), host=settings.image_worker_host, port=settings.image_worker_port,
+                log_config=None)

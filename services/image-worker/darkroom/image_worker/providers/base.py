@@ -1,0 +1,31 @@
+"""What every image provider offers the worker: a port, tested with fakes in the handler tests."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from darkroom.contracts.params import ImageParams
+
+
+@dataclass(frozen=True)
+class GeneratedImage:
+    """One finished image, encoded and ready to store."""
+
+    data: bytes
+    width: int
+    height: int
+    content_type: str
+
+
+# Awaited after each step with (steps done, starting at 1; total steps).
+StepCallback = Callable[[int, int], Awaitable[None]]
+
+
+class Provider(Protocol):
+    """A text-to-image backend; it raises plain exceptions and the worker classifies them."""
+
+    name: str
+
+    async def generate(
+        self, params: ImageParams, on_step: StepCallback
+    ) -> list[GeneratedImage]: ...

@@ -1,0 +1,3 @@
+"""Fixtures shared by every test level."""
+
+pytest_plugins = ["tests.fixtures.s3"]
