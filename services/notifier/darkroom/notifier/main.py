@@ -1,0 +1,65 @@
+"""The notifier's app factory and entry point: wiring only."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from darkroom.notifier.hub import Hub
+from darkroom.notifier.routes import JobNotFound, Services, router
+from darkroom.notifier.settings import NotifierSettings
+from darkroom.notifier.tail import EventTail
+from darkroom.runtime.auth import TokenError, TokenService
+from darkroom.runtime.db import JobStore, open_database
+from darkroom.runtime.kafka import ensure_topics
+from darkroom.runtime.logging import configure_logging
+
+
+def create_app(settings: NotifierSettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = open_database(settings)
+        hub = Hub(settings.sse_queue_size, settings.recent_jobs, settings.recent_events_per_job)
+        tail = EventTail(settings, hub)
+        tokens = TokenService(settings.jwt_secret.get_secret_value(), settings.jwt_issuer)
+        app.state.services = Services(settings, db, JobStore(db), hub, tail, tokens)
+        await ensure_topics(settings, settings.topics.all_topics())
+        await tail.start()
+        tailing = asyncio.create_task(tail.run(), name="event-tail")
+        yield
+        tailing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await tailing
+        await tail.stop()
+        await db.dispose()
+
+    app = FastAPI(title="Darkroom notifier", version="0.1.0", lifespan=lifespan,
+                  description="Live job events as Server-Sent Events.")
+    app.include_router(router)
+    if settings.cors_allow_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_allow_origins,
+                           allow_methods=["GET"], allow_headers=["Authorization", "Last-Event-ID"])
+
+    async def unauthorized(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": f"not authenticated: {exc}"}, 401, {"WWW-Authenticate": "Bearer"})
+
+    async def not_found(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": "job not found"}, 404)
+
+    app.add_exception_handler(TokenError, unauthorized)
+    app.add_exception_handler(JobNotFound, not_found)
+    return app
+
+
+def run() -> None:
+    settings = NotifierSettings()
+    configure_logging(settings.log_level, "notifier", settings.log_format)
+    uvicorn.run(create_app(settings), host=settings.notifier_host, port=settings.notifier_port,
+                log_config=None, loop="uvloop", http="httptools", access_log=False)

@@ -1,0 +1,55 @@
+"""The SSE streams: a job's history then its live events; a user's live events."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+from sse_starlette import ServerSentEvent
+
+from darkroom.contracts.events import JobEvent, encode_event, is_terminal
+from darkroom.notifier.hub import Hub, StreamOverflow
+from darkroom.runtime.db import JobStore
+
+
+def to_sse(event: JobEvent, event_id: str) -> ServerSentEvent:
+    return ServerSentEvent(data=encode_event(event).decode(), event=event.type, id=event_id)
+
+
+async def job_stream(job_id: uuid.UUID, after_seq: int, hub: Hub, store: JobStore) -> AsyncIterator[ServerSentEvent]:
+    """Every event of the job with seq > after_seq, in order, once each; ends after the terminal one.
+
+    Subscribing comes before reading the history, and the hub's recent events cover what the
+    projector has not stored yet, so no event falls between history and live.
+    """
+    with hub.job(job_id) as sub:
+        backlog = {e.seq: e for e in sub.recent}
+        backlog.update({e.seq: e for e in await store.events_for(job_id, after_seq)})
+        last = after_seq
+        for seq in sorted(backlog):
+            if seq > last:
+                last = seq
+                yield to_sse(backlog[seq], str(seq))
+                if is_terminal(backlog[seq]):
+                    return
+        while True:
+            try:
+                event = await sub.next()
+            except StreamOverflow:
+                return  # the client reconnects with Last-Event-ID and resumes from the history
+            if event.seq > last:
+                last = event.seq
+                yield to_sse(event, str(event.seq))
+                if is_terminal(event):
+                    return
+
+
+async def user_stream(user_id: str, hub: Hub) -> AsyncIterator[ServerSentEvent]:
+    """Live events of all the user's jobs (ids are `job_id:seq`); it never ends by itself."""
+    with hub.user(user_id) as sub:
+        while True:
+            try:
+                event = await sub.next()
+            except StreamOverflow:
+                return
+            yield to_sse(event, f"{event.job_id}:{event.seq}")
