@@ -84,7 +84,9 @@ async def test_presign_client_puts_the_public_host_in_urls(
     s3_endpoint: S3Endpoint, s3_store: S3ObjectStore
 ) -> None:
     public = minio_client_from_url(
-        "https://media.example.com", s3_endpoint.access_key, s3_endpoint.secret_key,
+        "https://media.example.com",
+        s3_endpoint.access_key,
+        s3_endpoint.secret_key,
         s3_endpoint.region,
     )
     store = S3ObjectStore(s3_endpoint.client(), s3_store.bucket, presign_client=public)

@@ -1,3 +1,4 @@
+import asyncio
 import hashlib
 import os
 import uuid
@@ -16,8 +17,17 @@ from darkroom.runtime.storage import (
 )
 
 SIGNER = UrlSigner(b"unit-test-secret")
-UNSAFE_KEYS = ["", "/etc/passwd", "../outside", "jobs/../../outside", "jobs\\0.png",
-               "jobs//0.png", "jobs/0.png/", "./jobs/0.png", "jobs/\x00.png"]
+UNSAFE_KEYS = [
+    "",
+    "/etc/passwd",
+    "../outside",
+    "jobs/../../outside",
+    "jobs\\0.png",
+    "jobs//0.png",
+    "jobs/0.png/",
+    "./jobs/0.png",
+    "jobs/\x00.png",
+]
 
 
 @pytest.fixture
@@ -133,11 +143,16 @@ async def test_signed_url_points_at_the_gateway_and_verifies(store: LocalObjectS
 
 async def test_ping_creates_the_root_folder(store: LocalObjectStore, root: Path) -> None:
     await store.ping()
-    assert root.is_dir()
+    assert await asyncio.to_thread(root.is_dir)
 
 
-async def test_ping_fails_when_the_root_is_not_a_folder(root: Path) -> None:
+@pytest.fixture
+def root_is_a_file(root: Path) -> None:
     root.write_bytes(b"not a folder")
+
+
+@pytest.mark.usefixtures("root_is_a_file")
+async def test_ping_fails_when_the_root_is_not_a_folder(root: Path) -> None:
     with pytest.raises(StoreUnavailable):
         await LocalObjectStore(root, "http://127.0.0.1:8000", SIGNER).ping()
 

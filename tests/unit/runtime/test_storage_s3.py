@@ -68,8 +68,16 @@ def test_endpoint_url_gives_host_and_tls_from_its_scheme(
 
 
 @pytest.mark.parametrize(
-    "url", ["127.0.0.1:9000", "minio:9000", "ftp://host", "http://", "http://h/bucket",
-            "http://user:pw@host", "http://host?x=1"],
+    "url",
+    [
+        "127.0.0.1:9000",
+        "minio:9000",
+        "ftp://host",
+        "http://",
+        "http://h/bucket",
+        "http://user:pw@host",
+        "http://host?x=1",
+    ],
 )
 def test_endpoint_without_scheme_or_with_a_path_is_refused(url: str) -> None:
     with pytest.raises(ValueError, match="S3 endpoint"):

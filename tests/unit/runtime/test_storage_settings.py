@@ -13,9 +13,19 @@ from darkroom.runtime.storage import (
     open_object_store,
 )
 
-ENV_NAMES = ["STORAGE_BACKEND", "STORAGE_LOCAL_ROOT", "PUBLIC_BASE_URL", "ASSET_URL_SECRET",
-             "ASSET_URL_TTL_S", "S3_ENDPOINT", "S3_PUBLIC_ENDPOINT", "S3_ACCESS_KEY",
-             "S3_SECRET_KEY", "S3_REGION", "S3_BUCKET"]
+ENV_NAMES = [
+    "STORAGE_BACKEND",
+    "STORAGE_LOCAL_ROOT",
+    "PUBLIC_BASE_URL",
+    "ASSET_URL_SECRET",
+    "ASSET_URL_TTL_S",
+    "S3_ENDPOINT",
+    "S3_PUBLIC_ENDPOINT",
+    "S3_ACCESS_KEY",
+    "S3_SECRET_KEY",
+    "S3_REGION",
+    "S3_BUCKET",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -26,8 +36,10 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _s3_settings(**overrides: object) -> StorageSettings:
     values: dict[str, object] = {
-        "storage_backend": "s3", "s3_endpoint": "http://minio:9000",
-        "s3_access_key": "key", "s3_secret_key": "secret",
+        "storage_backend": "s3",
+        "s3_endpoint": "http://minio:9000",
+        "s3_access_key": "key",
+        "s3_secret_key": "secret",
     }
     return StorageSettings(_env_file=None, **(values | overrides))  # type: ignore[arg-type]
 

@@ -13,7 +13,9 @@ def signer() -> UrlSigner:
     return UrlSigner(b"test-secret")
 
 
-def _sign(signer: UrlSigner, key: str = KEY, ttl: timedelta = timedelta(minutes=5)) -> tuple[int, str]:
+def _sign(
+    signer: UrlSigner, key: str = KEY, ttl: timedelta = timedelta(minutes=5)
+) -> tuple[int, str]:
     expires_at = NOW + ttl
     return int(expires_at.timestamp()), signer.sign(key, expires_at)
 

@@ -14,7 +14,9 @@ from darkroom.contracts.events import JobEvent
 from darkroom.contracts.jobtypes import JobStatus, JobType
 from darkroom.contracts.params import MAX_SEED, ImageParams
 
-Dimension = Field(None, ge=64, le=2048, multiple_of=8, description="Pixels, 64-2048, multiple of 8.")
+Dimension = Field(
+    None, ge=64, le=2048, multiple_of=8, description="Pixels, 64-2048, multiple of 8."
+)
 
 
 class CreateImageJob(BaseModel):
@@ -41,10 +43,14 @@ class CreateImageJob(BaseModel):
         if not self.prompt.strip():
             raise ValueError("prompt must not be blank")
         if self.provider not in PROVIDER_MODELS:
-            raise ValueError(f"unknown provider {self.provider!r}; known: {sorted(PROVIDER_MODELS)}")
+            raise ValueError(
+                f"unknown provider {self.provider!r}; known: {sorted(PROVIDER_MODELS)}"
+            )
         if self.model is not None and self.model not in PROVIDER_MODELS[self.provider]:
             known = list(PROVIDER_MODELS[self.provider])
-            raise ValueError(f"unknown model {self.model!r} for provider {self.provider!r}; known: {known}")
+            raise ValueError(
+                f"unknown model {self.model!r} for provider {self.provider!r}; known: {known}"
+            )
         return self
 
 
@@ -95,7 +101,9 @@ class JobPage(BaseModel):
     """One page of the caller's jobs, newest first."""
 
     items: list[JobView] = Field(description="The jobs of this page.")
-    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null at the end.")
+    next_cursor: str | None = Field(
+        None, description="Pass as `cursor` for the next page; null at the end."
+    )
 
 
 class JobEventList(BaseModel):

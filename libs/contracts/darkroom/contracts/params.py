@@ -15,6 +15,8 @@ class ImageParams(BaseModel):
     num_images: int = Field(ge=1, le=4, description="How many images to make.")
     width: int = Field(ge=64, le=2048, multiple_of=8, description="Width in pixels.")
     height: int = Field(ge=64, le=2048, multiple_of=8, description="Height in pixels.")
-    seed: int = Field(ge=0, le=MAX_SEED, description="Random seed; same prompt and seed, same images.")
+    seed: int = Field(
+        ge=0, le=MAX_SEED, description="Random seed; same prompt and seed, same images."
+    )
     model: str = Field(description="Model of the provider.")
     provider: str = Field(description="Generation provider.")

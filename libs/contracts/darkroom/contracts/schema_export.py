@@ -15,9 +15,18 @@ from darkroom.contracts import api, events, requests
 def all_schemas() -> dict[str, dict[str, Any]]:
     """File name -> JSON Schema, for every public model and the event union."""
     models: list[type[BaseModel]] = [
-        events.JobQueued, events.JobStarted, events.JobProgress, events.JobCompleted,
-        events.JobFailed, requests.ImageJobRequested, api.CreateImageJob, api.JobAccepted,
-        api.JobView, api.JobPage, api.JobEventList, api.StreamToken,
+        events.JobQueued,
+        events.JobStarted,
+        events.JobProgress,
+        events.JobCompleted,
+        events.JobFailed,
+        requests.ImageJobRequested,
+        api.CreateImageJob,
+        api.JobAccepted,
+        api.JobView,
+        api.JobPage,
+        api.JobEventList,
+        api.StreamToken,
     ]
     schemas = {f"{m.__name__}.json": m.model_json_schema() for m in models}
     schemas["JobEvent.json"] = TypeAdapter(events.JobEvent).json_schema()

@@ -21,10 +21,16 @@ class Topics(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    image_requested: str = Field(IMAGE_REQUESTED, description="Image job requests, keyed by job id.")
+    image_requested: str = Field(
+        IMAGE_REQUESTED, description="Image job requests, keyed by job id."
+    )
     events: str = Field(JOB_EVENTS, description="Every job event of every type, keyed by job id.")
-    image_worker_group: str = Field(IMAGE_WORKER_GROUP, description="Consumer group of image workers.")
-    projector_group: str = Field(PROJECTOR_GROUP, description="Consumer group of the job projector.")
+    image_worker_group: str = Field(
+        IMAGE_WORKER_GROUP, description="Consumer group of image workers."
+    )
+    projector_group: str = Field(
+        PROJECTOR_GROUP, description="Consumer group of the job projector."
+    )
 
     @classmethod
     def with_suffix(cls, suffix: str) -> Topics:

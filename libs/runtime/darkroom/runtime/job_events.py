@@ -25,9 +25,14 @@ class AttemptEvents:
         seq, self.next_seq = self.next_seq, self.next_seq + 1
         r = self.request
         return {
-            "event_id": make_event_id(r.job_id, r.attempt, seq, event_type), "job_id": r.job_id,
-            "user_id": r.user_id, "job_type": self.job_type, "occurred_at": utcnow(),
-            "attempt": r.attempt, "seq": seq, "trace": r.trace,
+            "event_id": make_event_id(r.job_id, r.attempt, seq, event_type),
+            "job_id": r.job_id,
+            "user_id": r.user_id,
+            "job_type": self.job_type,
+            "occurred_at": utcnow(),
+            "attempt": r.attempt,
+            "seq": seq,
+            "trace": r.trace,
         }
 
     def started(self, worker_id: str) -> JobStarted:
@@ -40,4 +45,6 @@ class AttemptEvents:
         return JobCompleted(**self._envelope("job.completed"), result=result)
 
     def failed(self, code: ErrorCode, message: str, retryable: bool) -> JobFailed:
-        return JobFailed(**self._envelope("job.failed"), code=code, message=message[:2000], retryable=retryable)
+        return JobFailed(
+            **self._envelope("job.failed"), code=code, message=message[:2000], retryable=retryable
+        )

@@ -35,14 +35,19 @@ async def ensure_topics(settings: KafkaSettings, names: Iterable[str]) -> None:
 
 
 async def _create_missing(settings: KafkaSettings, wanted: list[str]) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=10_000)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=10_000
+    )
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         missing = [t for t in wanted if t not in existing]
         if not missing:
             return
-        new = [NewTopic(t, settings.kafka_partitions, settings.kafka_replication_factor) for t in missing]
+        new = [
+            NewTopic(t, settings.kafka_partitions, settings.kafka_replication_factor)
+            for t in missing
+        ]
         response = await admin.create_topics(new)
         for topic, code, *_ in getattr(response, "topic_errors", ()):
             if code not in (0, TOPIC_ALREADY_EXISTS):
@@ -82,7 +87,11 @@ def make_broker(settings: KafkaSettings, client_id: str, log: logging.Logger) ->
 
 def event_headers(event: JobEvent) -> dict[str, str]:
     """Headers of an event message: content type, event type and id, trace context."""
-    headers = {"content-type": "application/json", "event-type": event.type, "event-id": str(event.event_id)}
+    headers = {
+        "content-type": "application/json",
+        "event-type": event.type,
+        "event-id": str(event.event_id),
+    }
     if event.trace is not None:
         headers["traceparent"] = event.trace.traceparent
     return headers
@@ -105,7 +114,9 @@ class KafkaProbe:
         """Raise if the broker does not answer a metadata request in time."""
         try:
             if self._admin is None:
-                admin = AIOKafkaAdminClient(bootstrap_servers=self._settings.kafka_bootstrap_servers)
+                admin = AIOKafkaAdminClient(
+                    bootstrap_servers=self._settings.kafka_bootstrap_servers
+                )
                 await asyncio.wait_for(admin.start(), self._timeout)
                 self._admin = admin
             await asyncio.wait_for(self._admin.list_topics(), self._timeout)

@@ -28,36 +28,55 @@ class BaseServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True)
 
     darkroom_env: Literal["dev", "test", "prod"] = Field(
-        "dev", description="dev and test accept the built-in development secrets; prod refuses them."
+        "dev",
+        description="dev and test accept the built-in development secrets; prod refuses them.",
     )
     log_level: str = Field("INFO", description="Python log level of the service.")
     log_format: Literal["auto", "json", "text"] = Field(
         "auto", description="auto: readable text on a terminal, JSON lines otherwise."
     )
     instance_id: str = Field(
-        default_factory=_default_instance_id, description="Id of this process (host-pid by default)."
+        default_factory=_default_instance_id,
+        description="Id of this process (host-pid by default).",
     )
 
     def _refuse_dev_secrets(self, **secrets: SecretStr | None) -> None:
         if self.darkroom_env != "prod":
             return
-        weak = [n for n, s in secrets.items() if s is not None and s.get_secret_value().startswith(DEV_SECRET_PREFIX)]
+        weak = [
+            n
+            for n, s in secrets.items()
+            if s is not None and s.get_secret_value().startswith(DEV_SECRET_PREFIX)
+        ]
         if weak:
-            raise ValueError(f"DARKROOM_ENV=prod refuses the development default of {', '.join(weak)}: set real secrets")
+            raise ValueError(
+                f"DARKROOM_ENV=prod refuses the development default of {', '.join(weak)}: set real secrets"
+            )
 
 
 class KafkaSettings(BaseSettings):
     """Where the Kafka-compatible broker is and how topics are named and created."""
 
-    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers, comma-separated.")
-    kafka_topic_suffix: str = Field("", description="Appended to every topic and group name (test isolation).")
-    kafka_partitions: PositiveInt = Field(6, description="Partitions of topics the stack creates.")
-    kafka_replication_factor: PositiveInt = Field(1, description="Replication factor of created topics.")
-    kafka_session_timeout_ms: PositiveInt = Field(
-        6000, description="Consumer group session timeout; group joins take about half of it on Tansu."
+    kafka_bootstrap_servers: str = Field(
+        "127.0.0.1:9092", description="Kafka bootstrap servers, comma-separated."
     )
-    kafka_linger_ms: int = Field(2, ge=0, description="Producer linger: wait this long to batch sends.")
-    kafka_startup_timeout_s: float = Field(60.0, gt=0, description="How long to wait for the broker at start-up.")
+    kafka_topic_suffix: str = Field(
+        "", description="Appended to every topic and group name (test isolation)."
+    )
+    kafka_partitions: PositiveInt = Field(6, description="Partitions of topics the stack creates.")
+    kafka_replication_factor: PositiveInt = Field(
+        1, description="Replication factor of created topics."
+    )
+    kafka_session_timeout_ms: PositiveInt = Field(
+        6000,
+        description="Consumer group session timeout; group joins take about half of it on Tansu.",
+    )
+    kafka_linger_ms: int = Field(
+        2, ge=0, description="Producer linger: wait this long to batch sends."
+    )
+    kafka_startup_timeout_s: float = Field(
+        60.0, gt=0, description="How long to wait for the broker at start-up."
+    )
 
     @property
     def topics(self) -> Topics:
@@ -89,16 +108,24 @@ class DatabaseSettings(BaseSettings):
 class AuthSettings(BaseSettings):
     """Bearer-token (JWT, HS256) authentication."""
 
-    jwt_secret: SecretStr = Field(SecretStr("dev-jwt-secret-change-me"), description="HS256 secret of bearer tokens.")
+    jwt_secret: SecretStr = Field(
+        SecretStr("dev-jwt-secret-change-me"), description="HS256 secret of bearer tokens."
+    )
     jwt_issuer: str = Field("darkroom", description="Issuer of the tokens this deployment makes.")
-    stream_token_ttl_s: PositiveInt = Field(300, description="Lifetime of stream-only tokens for EventSource.")
+    stream_token_ttl_s: PositiveInt = Field(
+        300, description="Lifetime of stream-only tokens for EventSource."
+    )
 
 
 class ObservabilitySettings(BaseSettings):
     """Tracing."""
 
-    otel_service_name: str | None = Field(None, description="Service name in traces (the service's own by default).")
-    otel_console_export: bool = Field(False, description="Print finished spans to stderr (debugging).")
+    otel_service_name: str | None = Field(
+        None, description="Service name in traces (the service's own by default)."
+    )
+    otel_console_export: bool = Field(
+        False, description="Print finished spans to stderr (debugging)."
+    )
 
 
 class SecretsCheck(BaseServiceSettings, AuthSettings):
@@ -106,5 +133,7 @@ class SecretsCheck(BaseServiceSettings, AuthSettings):
 
     @model_validator(mode="after")
     def _check_secrets(self) -> Self:
-        self._refuse_dev_secrets(JWT_SECRET=self.jwt_secret, ASSET_URL_SECRET=getattr(self, "asset_url_secret", None))
+        self._refuse_dev_secrets(
+            JWT_SECRET=self.jwt_secret, ASSET_URL_SECRET=getattr(self, "asset_url_secret", None)
+        )
         return self

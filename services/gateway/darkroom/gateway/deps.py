@@ -15,7 +15,9 @@ from darkroom.runtime.db import Database, JobStore
 from darkroom.runtime.kafka import KafkaProbe
 from darkroom.runtime.storage import ObjectStore, UrlSigner
 
-bearer = HTTPBearer(auto_error=False, description="A JWT signed with JWT_SECRET; `sub` is the user id.")
+bearer = HTTPBearer(
+    auto_error=False, description="A JWT signed with JWT_SECRET; `sub` is the user id."
+)
 
 
 @dataclass
@@ -42,7 +44,10 @@ def get_store(services: ServicesDep) -> JobStore:
     return services.store
 
 
-def current_user(services: ServicesDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
+def current_user(
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
     """The caller of an API route: a valid `api` bearer token is required."""
     if credentials is None:
         raise TokenError("missing bearer token")

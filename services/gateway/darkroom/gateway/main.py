@@ -27,17 +27,25 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = open_database(settings)
         services = Services(
-            settings=settings, db=db, store=JobStore(db), objects=await open_object_store(settings),
+            settings=settings,
+            db=db,
+            store=JobStore(db),
+            objects=await open_object_store(settings),
             tokens=TokenService(settings.jwt_secret.get_secret_value(), settings.jwt_issuer),
-            signer=make_url_signer(settings), kafka=KafkaProbe(settings),
+            signer=make_url_signer(settings),
+            kafka=KafkaProbe(settings),
         )
         app.state.services = services
         yield
         await services.kafka.close()
         await db.dispose()
 
-    app = FastAPI(title="Darkroom gateway", version="0.1.0", lifespan=lifespan,
-                  description="Submit AI media jobs, read their status, list them.")
+    app = FastAPI(
+        title="Darkroom gateway",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Submit AI media jobs, read their status, list them.",
+    )
     for router in (jobs.router, tokens.router, assets.router, health.router):
         app.include_router(router)
     add_error_handlers(app)
@@ -48,7 +56,9 @@ def add_error_handlers(app: FastAPI) -> None:
     """Domain errors become HTTP answers here, at the edge, and nowhere else."""
 
     async def unauthorized(_: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"detail": f"not authenticated: {exc}"}, 401, {"WWW-Authenticate": "Bearer"})
+        return JSONResponse(
+            {"detail": f"not authenticated: {exc}"}, 401, {"WWW-Authenticate": "Bearer"}
+        )
 
     async def forbidden(_: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, 403)
@@ -69,6 +79,15 @@ def add_error_handlers(app: FastAPI) -> None:
 def run() -> None:
     settings = GatewaySettings()
     configure_logging(settings.log_level, "gateway", settings.log_format)
-    configure_tracing(settings.otel_service_name or "darkroom-gateway", settings.otel_console_export)
-    uvicorn.run(create_app(settings), host=settings.gateway_host, port=settings.gateway_port,
-                log_config=None, loop="uvloop", http="httptools", access_log=False)
+    configure_tracing(
+        settings.otel_service_name or "darkroom-gateway", settings.otel_console_export
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=settings.gateway_host,
+        port=settings.gateway_port,
+        log_config=None,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+    )

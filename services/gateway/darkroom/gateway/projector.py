@@ -8,7 +8,15 @@ from typing import Any, assert_never
 
 from pydantic import ValidationError
 
-from darkroom.contracts.events import JobCompleted, JobEvent, JobFailed, JobProgress, JobQueued, JobStarted, parse_event
+from darkroom.contracts.events import (
+    JobCompleted,
+    JobEvent,
+    JobFailed,
+    JobProgress,
+    JobQueued,
+    JobStarted,
+    parse_event,
+)
 from darkroom.runtime.db import JobStore
 
 logger = logging.getLogger(__name__)
@@ -22,12 +30,25 @@ def job_changes(event: JobEvent) -> dict[str, Any]:
         case JobStarted():
             return {"status": "running", "attempts": event.attempt, "started_at": event.occurred_at}
         case JobProgress():
-            return {"status": "running", "progress": event.percent, "message": event.message or None}
+            return {
+                "status": "running",
+                "progress": event.percent,
+                "message": event.message or None,
+            }
         case JobCompleted():
-            return {"status": "completed", "progress": 100, "result": event.result.model_dump(mode="json"),
-                    "error": None, "finished_at": event.occurred_at}
+            return {
+                "status": "completed",
+                "progress": 100,
+                "result": event.result.model_dump(mode="json"),
+                "error": None,
+                "finished_at": event.occurred_at,
+            }
         case JobFailed():
-            error = {"code": event.code.value, "message": event.message, "retryable": event.retryable}
+            error = {
+                "code": event.code.value,
+                "message": event.message,
+                "retryable": event.retryable,
+            }
             return {"status": "failed", "error": error, "finished_at": event.occurred_at}
         case _:
             assert_never(event)

@@ -31,9 +31,14 @@ def create_app(settings: ProjectorSettings) -> AsgiFastStream:
 
     # NACK_ON_ERROR: if the database is away the batch is read again, never skipped.
     @broker.subscriber(
-        topics.events, group_id=topics.projector_group, batch=True,
-        max_records=settings.projector_batch_size, batch_timeout_ms=20, auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR, session_timeout_ms=settings.kafka_session_timeout_ms,
+        topics.events,
+        group_id=topics.projector_group,
+        batch=True,
+        max_records=settings.projector_batch_size,
+        batch_timeout_ms=20,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        session_timeout_ms=settings.kafka_session_timeout_ms,
         decoder=raw_values,
     )
     async def on_events(payloads: list[bytes]) -> None:
@@ -44,12 +49,17 @@ def create_app(settings: ProjectorSettings) -> AsgiFastStream:
 
     ping = make_ping_asgi(broker, timeout=5)
     return AsgiFastStream(
-        broker, asgi_routes=[("/healthz", ping), ("/readyz", ping)], logger=logger,
-        on_startup=[create_topics], after_shutdown=[db.dispose],
+        broker,
+        asgi_routes=[("/healthz", ping), ("/readyz", ping)],
+        logger=logger,
+        on_startup=[create_topics],
+        after_shutdown=[db.dispose],
     )
 
 
 def run() -> None:
     settings = ProjectorSettings()
     configure_logging(settings.log_level, "projector", settings.log_format)
-    uvicorn.run(create_app(settings), host="127.0.0.1", port=settings.projector_port, log_config=None)
+    uvicorn.run(
+        create_app(settings), host="127.0.0.1", port=settings.projector_port, log_config=None
+    )

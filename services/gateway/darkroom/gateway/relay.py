@@ -23,7 +23,9 @@ class OutboxRelay:
     sent, so a job's `job.queued` is always on the log before any worker can start it.
     """
 
-    def __init__(self, store: JobStore, producer: AIOKafkaProducer, events_topic: str, batch_size: int) -> None:
+    def __init__(
+        self, store: JobStore, producer: AIOKafkaProducer, events_topic: str, batch_size: int
+    ) -> None:
         self.store = store
         self.producer = producer
         self.events_topic = events_topic
@@ -44,7 +46,9 @@ class OutboxRelay:
     async def _send(self, rows: list[OutboxRow]) -> None:
         futures = [
             await self.producer.send(
-                r.topic, r.payload, key=r.key.encode(),
+                r.topic,
+                r.payload,
+                key=r.key.encode(),
                 headers=[(k, v.encode()) for k, v in r.headers.items()],
             )
             for r in rows

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from pydantic import Field, PositiveInt
 
-from darkroom.runtime.settings import DatabaseSettings, KafkaSettings, ObservabilitySettings, SecretsCheck
+from darkroom.runtime.settings import (
+    DatabaseSettings,
+    KafkaSettings,
+    ObservabilitySettings,
+    SecretsCheck,
+)
 from darkroom.runtime.storage.settings import StorageSettings
 
 
-class GatewaySettings(SecretsCheck, KafkaSettings, DatabaseSettings, StorageSettings, ObservabilitySettings):
+class GatewaySettings(
+    SecretsCheck, KafkaSettings, DatabaseSettings, StorageSettings, ObservabilitySettings
+):
     """The HTTP API."""
 
     gateway_host: str = Field("127.0.0.1", description="Address the gateway listens on.")
@@ -24,7 +31,8 @@ class RelaySettings(SecretsCheck, KafkaSettings, DatabaseSettings, Observability
 
     relay_batch_size: PositiveInt = Field(500, description="Outbox rows published per round.")
     relay_poll_interval_s: float | None = Field(
-        None, gt=0,
+        None,
+        gt=0,
         description="Sweep interval. Default: 1 s on PostgreSQL (LISTEN/NOTIFY wakes the relay at "
         "once), 0.01 s on SQLite (which has no notifications).",
     )
@@ -34,4 +42,6 @@ class ProjectorSettings(SecretsCheck, KafkaSettings, DatabaseSettings, Observabi
     """The projector: jobs.events -> job table and event history."""
 
     projector_port: int = Field(8011, description="Port of the projector's /healthz and /readyz.")
-    projector_batch_size: PositiveInt = Field(500, description="Events applied per transaction at most.")
+    projector_batch_size: PositiveInt = Field(
+        500, description="Events applied per transaction at most."
+    )

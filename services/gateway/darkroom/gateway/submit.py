@@ -33,31 +33,60 @@ def resolve_params(body: CreateImageJob) -> ImageParams:
     """Explicit parameters: size from the aspect ratio, a seed chosen when none was given."""
     width, height = resolve_size(body)
     return ImageParams(
-        prompt=body.prompt, negative_prompt=body.negative_prompt, num_images=body.num_images,
-        width=width, height=height,
+        prompt=body.prompt,
+        negative_prompt=body.negative_prompt,
+        num_images=body.num_images,
+        width=width,
+        height=height,
         seed=body.seed if body.seed is not None else secrets.randbelow(MAX_SEED + 1),
-        model=body.model or default_model(body.provider), provider=body.provider,
+        model=body.model or default_model(body.provider),
+        provider=body.provider,
     )
 
 
-async def submit_image_job(body: CreateImageJob, user: Principal, store: JobStore, topics: Topics) -> Accepted:
+async def submit_image_job(
+    body: CreateImageJob, user: Principal, store: JobStore, topics: Topics
+) -> Accepted:
     """Store the job with its `job.queued` event and request in the outbox; the relay publishes them."""
     job_id, now, params, trace = uuid.uuid4(), utcnow(), resolve_params(body), current_trace()
     queued = JobQueued(
-        event_id=make_event_id(job_id, 1, QUEUED_SEQ, "job.queued"), job_id=job_id, user_id=user.user_id,
-        job_type=JobType.IMAGE, occurred_at=now, attempt=1, seq=QUEUED_SEQ, trace=trace, params=params,
+        event_id=make_event_id(job_id, 1, QUEUED_SEQ, "job.queued"),
+        job_id=job_id,
+        user_id=user.user_id,
+        job_type=JobType.IMAGE,
+        occurred_at=now,
+        attempt=1,
+        seq=QUEUED_SEQ,
+        trace=trace,
+        params=params,
     )
     request = ImageJobRequested(
-        request_id=uuid.uuid4(), job_id=job_id, user_id=user.user_id, attempt=1,
-        first_seq=QUEUED_SEQ + 1, requested_at=now, params=params, trace=trace,
+        request_id=uuid.uuid4(),
+        job_id=job_id,
+        user_id=user.user_id,
+        attempt=1,
+        first_seq=QUEUED_SEQ + 1,
+        requested_at=now,
+        params=params,
+        trace=trace,
     )
     key = str(job_id)
     messages = [
         OutboxMessage(topics.events, key, encode_event(queued), event_headers(queued)),
-        OutboxMessage(topics.requested(JobType.IMAGE), key, request.model_dump_json().encode(),
-                      {"content-type": "application/json", "request-id": str(request.request_id)}),
+        OutboxMessage(
+            topics.requested(JobType.IMAGE),
+            key,
+            request.model_dump_json().encode(),
+            {"content-type": "application/json", "request-id": str(request.request_id)},
+        ),
     ]
-    job = NewJob(job_id=job_id, user_id=user.user_id, type=JobType.IMAGE, params=params.model_dump(mode="json"),
-                 created_at=now, last_seq=QUEUED_SEQ)
+    job = NewJob(
+        job_id=job_id,
+        user_id=user.user_id,
+        type=JobType.IMAGE,
+        params=params.model_dump(mode="json"),
+        created_at=now,
+        last_seq=QUEUED_SEQ,
+    )
     await store.create_job(job, [queued], messages)
     return Accepted(job_id=job_id, created_at=now)

@@ -60,14 +60,22 @@ async def handle_image_requested(request: ImageJobRequested, deps: WorkerDeps) -
     logger.info("job %s completed", request.job_id, extra=log)
 
 
-async def store_assets(request: ImageJobRequested, images: list[GeneratedImage], store: ObjectStore) -> list[AssetDescriptor]:
+async def store_assets(
+    request: ImageJobRequested, images: list[GeneratedImage], store: ObjectStore
+) -> list[AssetDescriptor]:
     """Store each image under its deterministic key (a re-run overwrites, never adds)."""
     assets = []
     for index, image in enumerate(images):
         key = asset_key(request.job_id, index, EXTENSIONS.get(image.content_type, "bin"))
         stored = await store.put(key, image.data, image.content_type)
-        assets.append(AssetDescriptor(
-            key=stored.key, content_type=stored.content_type, width=image.width, height=image.height,
-            bytes=stored.bytes, sha256=stored.sha256,
-        ))
+        assets.append(
+            AssetDescriptor(
+                key=stored.key,
+                content_type=stored.content_type,
+                width=image.width,
+                height=image.height,
+                bytes=stored.bytes,
+                sha256=stored.sha256,
+            )
+        )
     return assets

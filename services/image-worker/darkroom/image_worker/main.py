@@ -28,19 +28,27 @@ def create_app(settings: ImageWorkerSettings) -> AsgiFastStream:
 
     async def emit(event: JobEvent) -> None:
         try:
-            await events.publish(encode_event(event), key=job_key(event.job_id), headers=event_headers(event))
+            await events.publish(
+                encode_event(event), key=job_key(event.job_id), headers=event_headers(event)
+            )
         except Exception as exc:
             raise EmitFailed(str(exc)) from exc
 
-    provider = make_provider("local", steps=settings.local_provider_steps,
-                             step_delay_s=settings.local_provider_step_delay_s)
+    provider = make_provider(
+        "local",
+        steps=settings.local_provider_steps,
+        step_delay_s=settings.local_provider_step_delay_s,
+    )
     deps = WorkerDeps(provider=provider, store=None, emit=emit, worker_id=settings.instance_id)  # type: ignore[arg-type]
 
     # NACK_ON_ERROR: a request is committed only after its outcome event was acknowledged; if
     # emitting fails, the request is read again and re-run (same event ids, same asset keys).
     @broker.subscriber(
-        topics.image_requested, group_id=topics.image_worker_group, auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR, session_timeout_ms=settings.kafka_session_timeout_ms,
+        topics.image_requested,
+        group_id=topics.image_worker_group,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        session_timeout_ms=settings.kafka_session_timeout_ms,
     )
     async def on_image_requested(request: ImageJobRequested) -> None:
         await handle_image_requested(request, deps)
@@ -50,13 +58,23 @@ def create_app(settings: ImageWorkerSettings) -> AsgiFastStream:
         deps.store = await open_object_store(settings)
 
     ping = make_ping_asgi(broker, timeout=5)
-    return AsgiFastStream(broker, asgi_routes=[("/healthz", ping), ("/readyz", ping)], logger=logger,
-                          on_startup=[startup])
+    return AsgiFastStream(
+        broker,
+        asgi_routes=[("/healthz", ping), ("/readyz", ping)],
+        logger=logger,
+        on_startup=[startup],
+    )
 
 
 def run() -> None:
     settings = ImageWorkerSettings()
     configure_logging(settings.log_level, "image-worker", settings.log_format)
-    configure_tracing(settings.otel_service_name or "darkroom-image-worker", settings.otel_console_export)
-    uvicorn.run(create_app(settings), host=settings.image_worker_host, port=settings.image_worker_port,
-                log_config=None)
+    configure_tracing(
+        settings.otel_service_name or "darkroom-image-worker", settings.otel_console_export
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=settings.image_worker_host,
+        port=settings.image_worker_port,
+        log_config=None,
+    )

@@ -8,12 +8,16 @@ from darkroom.runtime.settings import BaseServiceSettings, KafkaSettings, Observ
 from darkroom.runtime.storage.settings import StorageSettings
 
 
-class ImageWorkerSettings(BaseServiceSettings, KafkaSettings, StorageSettings, ObservabilitySettings):
+class ImageWorkerSettings(
+    BaseServiceSettings, KafkaSettings, StorageSettings, ObservabilitySettings
+):
     """The image worker."""
 
     image_worker_host: str = Field("127.0.0.1", description="Address of the worker's /healthz.")
     image_worker_port: int = Field(8010, description="Port of the worker's /healthz.")
-    local_provider_steps: PositiveInt = Field(4, ge=3, description="Progress steps of the local provider.")
+    local_provider_steps: PositiveInt = Field(
+        4, ge=3, description="Progress steps of the local provider."
+    )
     local_provider_step_delay_s: float = Field(
         0.0, ge=0, description="Sleep per step of the local provider, so a demo shows progress."
     )

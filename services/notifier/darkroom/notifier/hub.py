@@ -11,7 +11,6 @@ from typing import TypeVar
 
 from darkroom.contracts.events import JobEvent
 
-
 K = TypeVar("K")
 
 
@@ -47,7 +46,9 @@ class Hub:
     database, and misses nothing.
     """
 
-    def __init__(self, queue_size: int = 1000, recent_jobs: int = 10_000, recent_per_job: int = 256) -> None:
+    def __init__(
+        self, queue_size: int = 1000, recent_jobs: int = 10_000, recent_per_job: int = 256
+    ) -> None:
         self.queue_size = queue_size
         self.recent_jobs = recent_jobs
         self.recent_per_job = recent_per_job

@@ -40,15 +40,25 @@ def create_app(settings: NotifierSettings) -> FastAPI:
         await tail.stop()
         await db.dispose()
 
-    app = FastAPI(title="Darkroom notifier", version="0.1.0", lifespan=lifespan,
-                  description="Live job events as Server-Sent Events.")
+    app = FastAPI(
+        title="Darkroom notifier",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Live job events as Server-Sent Events.",
+    )
     app.include_router(router)
     if settings.cors_allow_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_allow_origins,
-                           allow_methods=["GET"], allow_headers=["Authorization", "Last-Event-ID"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_allow_origins,
+            allow_methods=["GET"],
+            allow_headers=["Authorization", "Last-Event-ID"],
+        )
 
     async def unauthorized(_: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"detail": f"not authenticated: {exc}"}, 401, {"WWW-Authenticate": "Bearer"})
+        return JSONResponse(
+            {"detail": f"not authenticated: {exc}"}, 401, {"WWW-Authenticate": "Bearer"}
+        )
 
     async def not_found(_: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": "job not found"}, 404)
@@ -61,5 +71,12 @@ def create_app(settings: NotifierSettings) -> FastAPI:
 def run() -> None:
     settings = NotifierSettings()
     configure_logging(settings.log_level, "notifier", settings.log_format)
-    uvicorn.run(create_app(settings), host=settings.notifier_host, port=settings.notifier_port,
-                log_config=None, loop="uvloop", http="httptools", access_log=False)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.notifier_host,
+        port=settings.notifier_port,
+        log_config=None,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+    )

@@ -46,7 +46,9 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 def stream_user(
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    access_token: Annotated[str | None, Query(description="A stream token, for EventSource (no headers).")] = None,
+    access_token: Annotated[
+        str | None, Query(description="A stream token, for EventSource (no headers).")
+    ] = None,
 ) -> Principal:
     """The caller: a bearer header (any token), or `?access_token=` (stream tokens only)."""
     if credentials is not None:
@@ -64,7 +66,9 @@ StreamUser = Annotated[Principal, Depends(stream_user)]
 
 @router.get("/v1/jobs/{job_id}/events", summary="A job's events as Server-Sent Events")
 async def job_events(
-    job_id: uuid.UUID, user: StreamUser, services: ServicesDep,
+    job_id: uuid.UUID,
+    user: StreamUser,
+    services: ServicesDep,
     last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0)] = None,
 ) -> EventSourceResponse:
     """The job's history, then its live events; closes after `job.completed` or `job.failed`.
@@ -80,7 +84,9 @@ async def job_events(
 
 @router.get("/v1/events", summary="Live events of all the caller's jobs as Server-Sent Events")
 async def my_events(user: StreamUser, services: ServicesDep) -> EventSourceResponse:
-    return EventSourceResponse(user_stream(user.user_id, services.hub), ping=services.settings.sse_ping_s)
+    return EventSourceResponse(
+        user_stream(user.user_id, services.hub), ping=services.settings.sse_ping_s
+    )
 
 
 @router.get("/healthz", summary="The process is alive")

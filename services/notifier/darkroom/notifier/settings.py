@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from pydantic import Field, PositiveInt
 
-from darkroom.runtime.settings import DatabaseSettings, KafkaSettings, ObservabilitySettings, SecretsCheck
+from darkroom.runtime.settings import (
+    DatabaseSettings,
+    KafkaSettings,
+    ObservabilitySettings,
+    SecretsCheck,
+)
 
 
 class NotifierSettings(SecretsCheck, KafkaSettings, DatabaseSettings, ObservabilitySettings):
@@ -12,12 +17,17 @@ class NotifierSettings(SecretsCheck, KafkaSettings, DatabaseSettings, Observabil
 
     notifier_host: str = Field("127.0.0.1", description="Address the notifier listens on.")
     notifier_port: int = Field(8001, description="Port the notifier listens on.")
-    sse_ping_s: float = Field(15.0, gt=0, description="Keep-alive comment interval of open streams.")
+    sse_ping_s: float = Field(
+        15.0, gt=0, description="Keep-alive comment interval of open streams."
+    )
     sse_queue_size: PositiveInt = Field(
-        1000, description="Events buffered per slow client before its stream is closed (it resumes)."
+        1000,
+        description="Events buffered per slow client before its stream is closed (it resumes).",
     )
     recent_jobs: PositiveInt = Field(10_000, description="Jobs whose latest events stay in memory.")
-    recent_events_per_job: PositiveInt = Field(256, description="Latest events kept per job in memory.")
+    recent_events_per_job: PositiveInt = Field(
+        256, description="Latest events kept per job in memory."
+    )
     cors_allow_origins: list[str] = Field(
         default_factory=list, description="Browser origins allowed to open streams (JSON list)."
     )

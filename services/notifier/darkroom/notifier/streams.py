@@ -16,7 +16,9 @@ def to_sse(event: JobEvent, event_id: str) -> ServerSentEvent:
     return ServerSentEvent(data=encode_event(event).decode(), event=event.type, id=event_id)
 
 
-async def job_stream(job_id: uuid.UUID, after_seq: int, hub: Hub, store: JobStore) -> AsyncIterator[ServerSentEvent]:
+async def job_stream(
+    job_id: uuid.UUID, after_seq: int, hub: Hub, store: JobStore
+) -> AsyncIterator[ServerSentEvent]:
     """Every event of the job with seq > after_seq, in order, once each; ends after the terminal one.
 
     Subscribing comes before reading the history, and the hub's recent events cover what the

@@ -15,7 +15,9 @@ from darkroom.runtime.settings import KafkaSettings
 logger = logging.getLogger(__name__)
 
 
-async def projector_positions(settings: KafkaSettings, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+async def projector_positions(
+    settings: KafkaSettings, partitions: list[TopicPartition]
+) -> dict[TopicPartition, int]:
     """Where the projector has got to on each partition (events before it are in the database).
 
     Starting there instead of at the end of the log is both cheaper on Tansu (whose
@@ -26,10 +28,14 @@ async def projector_positions(settings: KafkaSettings, partitions: list[TopicPar
     await admin.start()
     try:
         # Explicit partitions: Tansu cannot answer an OffsetFetch for all of a group's topics.
-        offsets = await admin.list_consumer_group_offsets(settings.topics.projector_group, partitions=partitions)
+        offsets = await admin.list_consumer_group_offsets(
+            settings.topics.projector_group, partitions=partitions
+        )
     finally:
         await admin.close()
-    return {tp: meta.offset for tp, meta in offsets.items() if meta is not None and meta.offset >= 0}
+    return {
+        tp: meta.offset for tp, meta in offsets.items() if meta is not None and meta.offset >= 0
+    }
 
 
 class EventTail:
@@ -40,8 +46,12 @@ class EventTail:
         self.hub = hub
         self.ready = False
         self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None, enable_auto_commit=False,
-            auto_offset_reset="earliest", fetch_max_wait_ms=100, client_id=f"notifier-{id(self):x}",
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=100,
+            client_id=f"notifier-{id(self):x}",
         )
 
     async def start(self) -> None:
@@ -58,7 +68,9 @@ class EventTail:
                 self.consumer.seek(tp, positions[tp])
             else:
                 await self.consumer.seek_to_beginning(tp)
-        logger.info("tailing %s from %s", topic, {tp.partition: positions.get(tp, 0) for tp in partitions})
+        logger.info(
+            "tailing %s from %s", topic, {tp.partition: positions.get(tp, 0) for tp in partitions}
+        )
         self.ready = True
 
     async def run(self) -> None:
@@ -70,7 +82,12 @@ class EventTail:
                     try:
                         self.hub.publish(parse_event(record.value or b""))
                     except ValidationError as exc:
-                        logger.error("skipping malformed event at %s:%d: %s", record.partition, record.offset, exc.errors()[:2])
+                        logger.error(
+                            "skipping malformed event at %s:%d: %s",
+                            record.partition,
+                            record.offset,
+                            exc.errors()[:2],
+                        )
 
     async def stop(self) -> None:
         self.ready = False

@@ -39,7 +39,9 @@ class TokenService:
         self._secret = secret
         self._issuer = issuer
 
-    def issue(self, user_id: str, ttl: timedelta, scope: Scope = "api", admin: bool = False) -> tuple[str, datetime]:
+    def issue(
+        self, user_id: str, ttl: timedelta, scope: Scope = "api", admin: bool = False
+    ) -> tuple[str, datetime]:
         """A token for `user_id` that expires after `ttl`, and its expiry time."""
         now = utcnow()
         expires = now + ttl
@@ -52,8 +54,11 @@ class TokenService:
         """The caller a token names; raises TokenError when it is not valid."""
         try:
             claims = jwt.decode(
-                token, self._secret, algorithms=[self.algorithm],
-                options={"require": ["sub", "exp"]}, issuer=self._issuer,
+                token,
+                self._secret,
+                algorithms=[self.algorithm],
+                options={"require": ["sub", "exp"]},
+                issuer=self._issuer,
             )
         except jwt.PyJWTError as exc:
             raise TokenError(str(exc)) from exc

@@ -3,4 +3,12 @@
 from darkroom.runtime.db.engine import Database, open_database
 from darkroom.runtime.db.store import JobRecord, JobStore, NewJob, OutboxMessage, OutboxRow
 
-__all__ = ["Database", "JobRecord", "JobStore", "NewJob", "OutboxMessage", "OutboxRow", "open_database"]
+__all__ = [
+    "Database",
+    "JobRecord",
+    "JobStore",
+    "NewJob",
+    "OutboxMessage",
+    "OutboxRow",
+    "open_database",
+]

@@ -30,7 +30,9 @@ class Cursor:
             created_at, job_id = json.loads(raw)
             parsed = datetime.fromisoformat(created_at)
         except (ValueError, TypeError) as exc:
-            raise InvalidCursor("cursor is not valid: pass next_cursor from a previous page") from exc
+            raise InvalidCursor(
+                "cursor is not valid: pass next_cursor from a previous page"
+            ) from exc
         if parsed.tzinfo is None or not isinstance(job_id, str):
             raise InvalidCursor("cursor is not valid: pass next_cursor from a previous page")
         return cls(created_at=parsed, job_id=job_id)

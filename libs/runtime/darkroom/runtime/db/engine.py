@@ -72,6 +72,8 @@ def open_database(settings: DatabaseSettings) -> Database:
     """Engines for `settings.database_url`; nothing connects until first use."""
     url = settings.database_url
     if url.startswith("sqlite"):
-        return Database(reader=_sqlite_engine(url, immediate=False), writer=_sqlite_engine(url, immediate=True))
+        return Database(
+            reader=_sqlite_engine(url, immediate=False), writer=_sqlite_engine(url, immediate=True)
+        )
     engine = create_async_engine(url, pool_size=settings.database_pool_size, pool_pre_ping=True)
     return Database(reader=engine, writer=engine)

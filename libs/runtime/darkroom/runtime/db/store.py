@@ -75,7 +75,9 @@ class JobStore:
         self.db = db
         self._insert = pg_insert if db.dialect == "postgresql" else sqlite_insert
 
-    async def create_job(self, job: NewJob, events: Sequence[JobEvent], messages: Sequence[OutboxMessage]) -> None:
+    async def create_job(
+        self, job: NewJob, events: Sequence[JobEvent], messages: Sequence[OutboxMessage]
+    ) -> None:
         """Store the job, its first events and its outbox messages in one transaction."""
         async with self.db.write() as conn:
             await conn.execute(insert(jobs).values(_new_job_row(job)))
@@ -90,8 +92,13 @@ class JobStore:
         return JobRecord.from_row(row) if row else None
 
     async def list_jobs(
-        self, user_id: str, *, limit: int, cursor: Cursor | None = None,
-        status: str | None = None, job_type: str | None = None,
+        self,
+        user_id: str,
+        *,
+        limit: int,
+        cursor: Cursor | None = None,
+        status: str | None = None,
+        job_type: str | None = None,
     ) -> tuple[list[JobRecord], Cursor | None]:
         """The user's jobs, newest first, and the cursor of the next page (None at the end)."""
         query = _list_query(user_id, cursor, status, job_type).limit(limit + 1)
@@ -133,7 +140,11 @@ class JobStore:
                         jobs.c.last_seq < event.seq,
                         jobs.c.status.not_in([s.value for s in TERMINAL_STATUSES]),
                     )
-                    .values(**_keep_first_start(values), last_seq=event.seq, updated_at=event.occurred_at)
+                    .values(
+                        **_keep_first_start(values),
+                        last_seq=event.seq,
+                        updated_at=event.occurred_at,
+                    )
                 )
         return fresh
 
@@ -150,7 +161,10 @@ class JobStore:
         query = select(outbox).order_by(outbox.c.id).limit(limit)
         async with self.db.read() as conn:
             rows = (await conn.execute(query)).all()
-        return [OutboxRow(id=r.id, topic=r.topic, key=r.key, payload=r.payload, headers=r.headers) for r in rows]
+        return [
+            OutboxRow(id=r.id, topic=r.topic, key=r.key, payload=r.payload, headers=r.headers)
+            for r in rows
+        ]
 
     async def delete_outbox(self, ids: Sequence[int]) -> None:
         """Forget messages the broker has acknowledged."""
@@ -162,14 +176,18 @@ class JobStore:
             return int((await conn.execute(select(func.count()).select_from(outbox))).scalar_one())
 
 
-def _list_query(user_id: str, cursor: Cursor | None, status: str | None, job_type: str | None) -> Select[Any]:
+def _list_query(
+    user_id: str, cursor: Cursor | None, status: str | None, job_type: str | None
+) -> Select[Any]:
     query = select(jobs).where(jobs.c.user_id == user_id)
     if status is not None:
         query = query.where(jobs.c.status == status)
     if job_type is not None:
         query = query.where(jobs.c.type == job_type)
     if cursor is not None:
-        query = query.where(tuple_(jobs.c.created_at, jobs.c.job_id) < tuple_(cursor.created_at, cursor.job_id))
+        query = query.where(
+            tuple_(jobs.c.created_at, jobs.c.job_id) < tuple_(cursor.created_at, cursor.job_id)
+        )
     return query.order_by(jobs.c.created_at.desc(), jobs.c.job_id.desc())
 
 
@@ -182,20 +200,38 @@ def _keep_first_start(values: dict[str, Any]) -> dict[str, Any]:
 
 def _new_job_row(job: NewJob) -> dict[str, Any]:
     return {
-        "job_id": str(job.job_id), "user_id": job.user_id, "type": job.type, "status": "queued",
-        "progress": 0, "message": None, "attempts": 0, "last_seq": job.last_seq,
-        "params": job.params, "result": None, "error": None,
-        "created_at": job.created_at, "updated_at": job.created_at,
+        "job_id": str(job.job_id),
+        "user_id": job.user_id,
+        "type": job.type,
+        "status": "queued",
+        "progress": 0,
+        "message": None,
+        "attempts": 0,
+        "last_seq": job.last_seq,
+        "params": job.params,
+        "result": None,
+        "error": None,
+        "created_at": job.created_at,
+        "updated_at": job.created_at,
     }
 
 
 def _event_row(event: JobEvent) -> dict[str, Any]:
     return {
-        "event_id": str(event.event_id), "job_id": str(event.job_id), "seq": event.seq,
-        "type": event.type, "occurred_at": event.occurred_at, "payload": encode_event(event).decode(),
+        "event_id": str(event.event_id),
+        "job_id": str(event.job_id),
+        "seq": event.seq,
+        "type": event.type,
+        "occurred_at": event.occurred_at,
+        "payload": encode_event(event).decode(),
     }
 
 
 def _outbox_row(message: OutboxMessage, now: datetime) -> dict[str, Any]:
-    return {"topic": message.topic, "key": message.key, "payload": message.payload,
-            "headers": message.headers, "created_at": now}
+    return {
+        "topic": message.topic,
+        "key": message.key,
+        "payload": message.payload,
+        "headers": message.headers,
+        "created_at": now,
+    }

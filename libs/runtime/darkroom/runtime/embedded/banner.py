@@ -22,7 +22,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--user", default="alice")
     args = parser.parse_args(argv)
     s = BannerSettings()
-    token, _ = TokenService(s.jwt_secret.get_secret_value(), s.jwt_issuer).issue(args.user, timedelta(days=1))
+    token, _ = TokenService(s.jwt_secret.get_secret_value(), s.jwt_issuer).issue(
+        args.user, timedelta(days=1)
+    )
     sys.stdout.write(
         f"""
 Darkroom is starting (Ctrl-C stops everything).

@@ -67,7 +67,7 @@ class LocalObjectStore:
         return SignedUrl(url=url, expires_at=expires_at)
 
     async def ping(self) -> None:
-        """Raise StoreUnavailable unless the root directory exists (or can be made) and is writable."""
+        """Raise StoreUnavailable unless the root folder exists (or can be made) and is writable."""
         try:
             await asyncio.to_thread(_ensure_writable_dir, self._root)
         except OSError as exc:

@@ -1,4 +1,4 @@
-"""Object store on S3 or an S3-compatible server (MinIO, moto), through the blocking `minio` client."""
+"""Object store on S3 or an S3-compatible server (MinIO, moto), through the `minio` client."""
 
 import asyncio
 import io

@@ -41,7 +41,7 @@ class StorageSettings(BaseSettings):
     )
     s3_public_endpoint: str | None = Field(
         default=None,
-        description="S3 URL that clients can reach, used in presigned URLs; defaults to s3_endpoint.",
+        description="S3 URL clients can reach, used in presigned URLs; defaults to s3_endpoint.",
     )
     s3_access_key: SecretStr | None = Field(default=None, description="S3 access key id.")
     s3_secret_key: SecretStr | None = Field(default=None, description="S3 secret access key.")

@@ -21,7 +21,7 @@ class UrlSigner:
         return self._signature(key, int(expires_at.timestamp()))
 
     def verify(self, key: str, expires: int, sig: str, now: datetime | None = None) -> bool:
-        """Tell whether `sig` signs (`key`, `expires`) and `expires` (unix seconds) is still ahead."""
+        """Tell whether `sig` signs (`key`, `expires`) and `expires` (unix seconds) is ahead."""
         now = now or datetime.now(UTC)
         if now.timestamp() >= expires:
             return False

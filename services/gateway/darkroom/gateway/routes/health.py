@@ -17,7 +17,11 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", summary="Kafka, the database and object storage answer")
 async def readyz(services: ServicesDep) -> JSONResponse:
-    checks = {"database": services.db.ping, "kafka": services.kafka.check, "storage": services.objects.ping}
+    checks = {
+        "database": services.db.ping,
+        "kafka": services.kafka.check,
+        "storage": services.objects.ping,
+    }
     failed: dict[str, str] = {}
     for name, check in checks.items():
         try:

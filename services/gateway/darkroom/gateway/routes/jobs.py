@@ -31,15 +31,21 @@ async def owned_job(store: JobStore, job_id: uuid.UUID, user: Principal) -> JobR
     return record
 
 
-@router.post("/image", status_code=202, response_model=JobAccepted, summary="Submit a text-to-image job")
-async def create_image_job(body: CreateImageJob, user: CurrentUser, services: ServicesDep, response: Response) -> JobAccepted:
+@router.post(
+    "/image", status_code=202, response_model=JobAccepted, summary="Submit a text-to-image job"
+)
+async def create_image_job(
+    body: CreateImageJob, user: CurrentUser, services: ServicesDep, response: Response
+) -> JobAccepted:
     with tracer.start_as_current_span("submit image job"):
         accepted = await submit_image_job(body, user, services.store, services.settings.topics)
     settings = services.settings
     status_url = f"{settings.public_base_url}/v1/jobs/{accepted.job_id}"
     response.headers["Location"] = status_url
     return JobAccepted(
-        job_id=accepted.job_id, status=JobStatus.QUEUED, status_url=status_url,
+        job_id=accepted.job_id,
+        status=JobStatus.QUEUED,
+        status_url=status_url,
         events_url=f"{settings.notifier_public_url}/v1/jobs/{accepted.job_id}/events",
         created_at=accepted.created_at,
     )
@@ -48,11 +54,17 @@ async def create_image_job(body: CreateImageJob, user: CurrentUser, services: Se
 @router.get("/{job_id}", response_model=JobView, summary="A job's status and results")
 async def get_job(job_id: uuid.UUID, user: CurrentUser, services: ServicesDep) -> JobView:
     record = await owned_job(services.store, job_id, user)
-    return await job_view(record, services.objects, timedelta(seconds=services.settings.asset_url_ttl_s))
+    return await job_view(
+        record, services.objects, timedelta(seconds=services.settings.asset_url_ttl_s)
+    )
 
 
-@router.get("/{job_id}/events", response_model=JobEventList, summary="A job's event history, in order")
-async def get_job_events(job_id: uuid.UUID, user: CurrentUser, services: ServicesDep) -> JobEventList:
+@router.get(
+    "/{job_id}/events", response_model=JobEventList, summary="A job's event history, in order"
+)
+async def get_job_events(
+    job_id: uuid.UUID, user: CurrentUser, services: ServicesDep
+) -> JobEventList:
     await owned_job(services.store, job_id, user)
     return JobEventList(job_id=job_id, events=await services.store.events_for(job_id))
 
@@ -67,8 +79,11 @@ async def list_jobs(
     type: Annotated[JobType | None, Query(description="Only jobs of this type.")] = None,
 ) -> JobPage:
     records, next_cursor = await services.store.list_jobs(
-        user.user_id, limit=limit, cursor=Cursor.decode(cursor) if cursor else None,
-        status=status.value if status else None, job_type=type.value if type else None,
+        user.user_id,
+        limit=limit,
+        cursor=Cursor.decode(cursor) if cursor else None,
+        status=status.value if status else None,
+        job_type=type.value if type else None,
     )
     ttl = timedelta(seconds=services.settings.asset_url_ttl_s)
     items = [await job_view(r, services.objects, ttl) for r in records]

@@ -12,7 +12,9 @@ from darkroom.gateway.deps import CurrentUser, ServicesDep
 router = APIRouter(prefix="/v1", tags=["auth"])
 
 
-@router.post("/stream-tokens", response_model=StreamToken, status_code=201, summary="A token for EventSource")
+@router.post(
+    "/stream-tokens", response_model=StreamToken, status_code=201, summary="A token for EventSource"
+)
 async def create_stream_token(user: CurrentUser, services: ServicesDep) -> StreamToken:
     """A token that opens the caller's event streams only, and expires in minutes.
 

@@ -36,7 +36,9 @@ def upgrade() -> None:
         sa.Column("finished_at", UTCDateTime),
         sa.PrimaryKeyConstraint("job_id", name="pk_jobs"),
     )
-    op.create_index("ix_jobs_user_id_created_at_job_id", "jobs", ["user_id", "created_at", "job_id"])
+    op.create_index(
+        "ix_jobs_user_id_created_at_job_id", "jobs", ["user_id", "created_at", "job_id"]
+    )
     op.create_table(
         "job_events",
         sa.Column("id", BigId, autoincrement=True),
