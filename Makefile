@@ -42,6 +42,7 @@ test-unit: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check libs services tests
 	$(BIN)/ruff format --check libs services tests
+	$(BIN)/mypy libs/contracts libs/runtime services/gateway services/image-worker services/notifier
 
 schemas: $(STAMP)
 	$(BIN)/python -m darkroom.contracts.schema_export libs/contracts/darkroom/contracts/schemas

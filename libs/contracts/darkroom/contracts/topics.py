@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import assert_never
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from darkroom.contracts.jobtypes import JobType
@@ -44,6 +46,8 @@ class Topics(BaseModel):
         match job_type:
             case JobType.IMAGE:
                 return self.image_requested
+            case _:
+                assert_never(job_type)
 
     def all_topics(self) -> list[str]:
         """Every topic the stack creates."""

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from darkroom.contracts.topics import Topics
 
 DEV_SECRET_PREFIX = "dev-"
+DEV_JWT_SECRET = "dev-jwt-secret-change-me-0123456789abcdef"
 
 
 def _default_instance_id() -> str:
@@ -109,7 +110,9 @@ class AuthSettings(BaseSettings):
     """Bearer-token (JWT, HS256) authentication."""
 
     jwt_secret: SecretStr = Field(
-        SecretStr("dev-jwt-secret-change-me"), description="HS256 secret of bearer tokens."
+        SecretStr(DEV_JWT_SECRET),
+        min_length=32,
+        description="HS256 secret of bearer tokens, at least 32 bytes (RFC 7518 section 3.2).",
     )
     jwt_issuer: str = Field("darkroom", description="Issuer of the tokens this deployment makes.")
     stream_token_ttl_s: PositiveInt = Field(

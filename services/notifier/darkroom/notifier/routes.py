@@ -78,14 +78,23 @@ async def job_events(
     record = await services.store.get_job(job_id)
     if record is None or (record.user_id != user.user_id and not user.is_admin):
         raise JobNotFound(str(job_id))
-    stream = job_stream(job_id, last_event_id or 0, services.hub, services.store)
+    stream = job_stream(
+        job_id,
+        last_event_id or 0,
+        services.hub,
+        services.store,
+        services.settings.terminal_settle_s,
+    )
     return EventSourceResponse(stream, ping=services.settings.sse_ping_s)
 
 
 @router.get("/v1/events", summary="Live events of all the caller's jobs as Server-Sent Events")
 async def my_events(user: StreamUser, services: ServicesDep) -> EventSourceResponse:
     return EventSourceResponse(
-        user_stream(user.user_id, services.hub), ping=services.settings.sse_ping_s
+        user_stream(
+            user.user_id, services.hub, services.store, services.settings.terminal_settle_s
+        ),
+        ping=services.settings.sse_ping_s,
     )
 
 

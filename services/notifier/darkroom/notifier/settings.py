@@ -24,6 +24,11 @@ class NotifierSettings(SecretsCheck, KafkaSettings, DatabaseSettings, Observabil
         1000,
         description="Events buffered per slow client before its stream is closed (it resumes).",
     )
+    terminal_settle_s: float = Field(
+        10.0,
+        ge=0,
+        description="Longest wait for the database to record a terminal event before it is streamed.",
+    )
     recent_jobs: PositiveInt = Field(10_000, description="Jobs whose latest events stay in memory.")
     recent_events_per_job: PositiveInt = Field(
         256, description="Latest events kept per job in memory."

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from sse_starlette import ServerSentEvent
 
 from darkroom.contracts.events import JobEvent, encode_event, is_terminal
+from darkroom.notifier.consistency import when_recorded
 from darkroom.notifier.hub import Hub, StreamOverflow
 from darkroom.runtime.db import JobStore
 
@@ -17,7 +18,7 @@ def to_sse(event: JobEvent, event_id: str) -> ServerSentEvent:
 
 
 async def job_stream(
-    job_id: uuid.UUID, after_seq: int, hub: Hub, store: JobStore
+    job_id: uuid.UUID, after_seq: int, hub: Hub, store: JobStore, settle_s: float = 10.0
 ) -> AsyncIterator[ServerSentEvent]:
     """Every event of the job with seq > after_seq, in order, once each; ends after the terminal one.
 
@@ -31,7 +32,7 @@ async def job_stream(
         for seq in sorted(backlog):
             if seq > last:
                 last = seq
-                yield to_sse(backlog[seq], str(seq))
+                yield to_sse(await when_recorded(backlog[seq], store, settle_s), str(seq))
                 if is_terminal(backlog[seq]):
                     return
         while True:
@@ -41,12 +42,14 @@ async def job_stream(
                 return  # the client reconnects with Last-Event-ID and resumes from the history
             if event.seq > last:
                 last = event.seq
-                yield to_sse(event, str(event.seq))
+                yield to_sse(await when_recorded(event, store, settle_s), str(event.seq))
                 if is_terminal(event):
                     return
 
 
-async def user_stream(user_id: str, hub: Hub) -> AsyncIterator[ServerSentEvent]:
+async def user_stream(
+    user_id: str, hub: Hub, store: JobStore, settle_s: float = 10.0
+) -> AsyncIterator[ServerSentEvent]:
     """Live events of all the user's jobs (ids are `job_id:seq`); it never ends by itself."""
     with hub.user(user_id) as sub:
         while True:
@@ -54,4 +57,4 @@ async def user_stream(user_id: str, hub: Hub) -> AsyncIterator[ServerSentEvent]:
                 event = await sub.next()
             except StreamOverflow:
                 return
-            yield to_sse(event, f"{event.job_id}:{event.seq}")
+            yield to_sse(await when_recorded(event, store, settle_s), f"{event.job_id}:{event.seq}")

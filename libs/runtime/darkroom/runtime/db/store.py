@@ -120,6 +120,12 @@ class JobStore:
             payloads = (await conn.execute(query)).scalars().all()
         return [job_event_adapter.validate_json(p) for p in payloads]
 
+    async def has_event(self, event_id: uuid.UUID) -> bool:
+        """Whether the event is in the job's recorded history."""
+        query = select(job_events.c.id).where(job_events.c.event_id == str(event_id))
+        async with self.db.read() as conn:
+            return (await conn.execute(query)).first() is not None
+
     async def apply_events(self, changes: Sequence[tuple[JobEvent, dict[str, Any]]]) -> int:
         """Record each event once and apply its column changes if it is newer than the job.
 
