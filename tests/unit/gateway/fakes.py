@@ -9,6 +9,8 @@ from typing import Any
 from darkroom.contracts.events import JobEvent
 from darkroom.runtime.db import NewJob, OutboxMessage, OutboxRow
 
+SEND_DEADLINE_S = 2.0
+
 
 class FakeJobStore:
     """Records what the use cases ask of the store; `log` is shared with the fake producer."""
@@ -80,8 +82,8 @@ class FakeProducer:
             if not future.done():
                 future.set_result(None)
 
-    async def wait_for_sends(self, count: int, timeout: float = 2.0) -> None:
-        async with asyncio.timeout(timeout):
+    async def wait_for_sends(self, count: int) -> None:
+        async with asyncio.timeout(SEND_DEADLINE_S):
             while len(self.sent) < count:
                 self._sent_signal.clear()
                 await self._sent_signal.wait()

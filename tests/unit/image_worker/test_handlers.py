@@ -41,7 +41,9 @@ async def test_an_attempt_emits_started_progress_per_step_then_completed() -> No
 
     events = await run(request)
 
-    assert [e.type for e in events] == ["job.started"] + ["job.progress"] * STEPS + ["job.completed"]
+    assert [e.type for e in events] == ["job.started"] + ["job.progress"] * STEPS + [
+        "job.completed"
+    ]
     assert [e.seq for e in events] == list(range(7, 7 + STEPS + 2))
     assert {(e.job_id, e.user_id, e.attempt) for e in events} == {
         (request.job_id, request.user_id, 2)

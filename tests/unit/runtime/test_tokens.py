@@ -112,7 +112,9 @@ def test_an_unsigned_token_is_refused(service: TokenService) -> None:
 
 
 def test_the_development_secret_signs_without_a_key_length_warning() -> None:
-    service = TokenService(DEV_JWT_SECRET, "darkroom")  # filterwarnings=error turns one into a failure
+    service = TokenService(
+        DEV_JWT_SECRET, "darkroom"
+    )  # filterwarnings=error turns one into a failure
     token, _ = service.issue("alice", HOUR)
 
     assert service.verify(token).user_id == "alice"

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from darkroom.contracts.assets import AssetDescriptor
 from darkroom.contracts.catalog import ASPECT_SIZES, DEFAULT_PROVIDER, PROVIDER_MODELS, AspectRatio
@@ -13,10 +12,6 @@ from darkroom.contracts.errors import ErrorCode
 from darkroom.contracts.events import JobEvent
 from darkroom.contracts.jobtypes import JobStatus, JobType
 from darkroom.contracts.params import MAX_SEED, ImageParams
-
-Dimension = Field(
-    None, ge=64, le=2048, multiple_of=8, description="Pixels, 64-2048, multiple of 8."
-)
 
 
 class CreateImageJob(BaseModel):
@@ -28,30 +23,64 @@ class CreateImageJob(BaseModel):
     negative_prompt: str | None = Field(None, max_length=2000, description="What to avoid.")
     num_images: int = Field(1, ge=1, le=4, description="How many images, 1-4.")
     aspect_ratio: AspectRatio | None = Field(None, description="Shape of the image (about 1 MP).")
-    width: int | None = Dimension
-    height: int | None = Dimension
+    width: int | None = Field(
+        None, ge=64, le=2048, multiple_of=8, description="Pixels, 64-2048, multiple of 8."
+    )
+    height: int | None = Field(
+        None,
+        ge=64,
+        le=2048,
+        multiple_of=8,
+        validate_default=True,
+        description="Pixels, 64-2048, multiple of 8; with width.",
+    )
     seed: int | None = Field(None, ge=0, le=MAX_SEED, description="Random seed; chosen if omitted.")
-    model: str | None = Field(None, max_length=100, description="Model; the provider's default.")
     provider: str = Field(DEFAULT_PROVIDER, description="Generation provider.")
+    model: str | None = Field(
+        None, max_length=100, validate_default=True, description="Model; the provider's default."
+    )
 
-    @model_validator(mode="after")
-    def _size_and_model_are_consistent(self) -> Self:
-        if self.aspect_ratio is not None and (self.width is not None or self.height is not None):
-            raise ValueError("give either aspect_ratio or width and height, not both")
-        if (self.width is None) != (self.height is None):
-            raise ValueError("width and height go together: give both or neither")
-        if not self.prompt.strip():
+    # Each check is a field validator, so a 422 names the field it is about in `loc`.
+    @field_validator("prompt")
+    @classmethod
+    def _prompt_not_blank(cls, prompt: str) -> str:
+        if not prompt.strip():
             raise ValueError("prompt must not be blank")
-        if self.provider not in PROVIDER_MODELS:
-            raise ValueError(
-                f"unknown provider {self.provider!r}; known: {sorted(PROVIDER_MODELS)}"
-            )
-        if self.model is not None and self.model not in PROVIDER_MODELS[self.provider]:
-            known = list(PROVIDER_MODELS[self.provider])
-            raise ValueError(
-                f"unknown model {self.model!r} for provider {self.provider!r}; known: {known}"
-            )
-        return self
+        return prompt
+
+    @field_validator("width")
+    @classmethod
+    def _not_both_shapes(cls, width: int | None, info: ValidationInfo) -> int | None:
+        if width is not None and info.data.get("aspect_ratio") is not None:
+            raise ValueError("give either aspect_ratio or width and height, not both")
+        return width
+
+    @field_validator("height")
+    @classmethod
+    def _width_and_height_together(cls, height: int | None, info: ValidationInfo) -> int | None:
+        if "width" in info.data and (info.data["width"] is None) != (height is None):
+            raise ValueError("width and height go together: give both or neither")
+        return height
+
+    @field_validator("provider")
+    @classmethod
+    def _known_provider(cls, provider: str) -> str:
+        if provider not in PROVIDER_MODELS:
+            raise ValueError(f"unknown provider {provider!r}; known: {sorted(PROVIDER_MODELS)}")
+        return provider
+
+    @field_validator("model")
+    @classmethod
+    def _known_model(cls, model: str | None, info: ValidationInfo) -> str | None:
+        provider = info.data.get("provider")
+        if (
+            model is not None
+            and provider in PROVIDER_MODELS
+            and model not in PROVIDER_MODELS[provider]
+        ):
+            known = list(PROVIDER_MODELS[provider])
+            raise ValueError(f"unknown model {model!r} for provider {provider!r}; known: {known}")
+        return model
 
 
 class JobAccepted(BaseModel):
