@@ -42,7 +42,7 @@ async def test_a_subscriber_arriving_after_the_end_gets_the_history_and_the_clos
         job = await submit(http, stack.gateway_url, user, width=64, height=64)
         await wait_for_status(http, job["status_url"], user, "completed")
         events = await follow(http, job["events_url"], auth(user), timeout_s=10)
-        assert [e.event for e in events][0] == "job.queued" and events[-1].event == "job.completed"
+        assert events[0].event == "job.queued" and events[-1].event == "job.completed"
         history = (await http.get(f"{job['status_url']}/events", headers=auth(user))).json()[
             "events"
         ]

@@ -35,7 +35,9 @@ def crash_stack(kafka_bootstrap: str, tmp_path: Path, topic_suffix: str) -> Stac
     stack.stop_all()
 
 
-async def test_job_accepted_then_gateway_killed_before_publishing_still_runs_after_restart(crash_stack: Stack) -> None:
+async def test_job_accepted_then_gateway_killed_before_publishing_runs_after_restart(
+    crash_stack: Stack,
+) -> None:
     crash_stack.start(*WITHOUT_RELAY)
     user = f"u-{uuid.uuid4().hex[:8]}"
     async with httpx.AsyncClient(timeout=30) as http:
@@ -56,21 +58,29 @@ class KeepsRows(JobStore):
         return None
 
 
-async def test_messages_published_twice_by_the_relay_give_one_history_and_one_terminal_state(crash_stack: Stack) -> None:
+async def test_messages_published_twice_by_the_relay_give_one_history_and_one_terminal_state(
+    crash_stack: Stack,
+) -> None:
     crash_stack.start(*WITHOUT_RELAY)
     user = f"u-{uuid.uuid4().hex[:8]}"
     env = crash_stack.env
     db = open_database(DatabaseSettings(database_url=env["DATABASE_URL"]))
-    producer = make_producer(KafkaSettings(kafka_bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"]), "test")
+    producer = make_producer(
+        KafkaSettings(kafka_bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"]), "test"
+    )
     await producer.start()
     try:
         async with httpx.AsyncClient(timeout=30) as http:
             job = await submit(http, crash_stack.gateway_url, user, width=64, height=64)
             topics = KafkaSettings(kafka_topic_suffix=env["KAFKA_TOPIC_SUFFIX"]).topics
-            assert await OutboxRelay(KeepsRows(db), producer, topics.events, 100).publish_round() == 2
+            assert (
+                await OutboxRelay(KeepsRows(db), producer, topics.events, 100).publish_round() == 2
+            )
             crash_stack.start("relay")  # publishes the same two messages again
             await wait_for_status(http, job["status_url"], user, "completed")
-            history = (await http.get(f"{job['status_url']}/events", headers=auth(user))).json()["events"]
+            history = (await http.get(f"{job['status_url']}/events", headers=auth(user))).json()[
+                "events"
+            ]
     finally:
         await producer.stop()
         await db.dispose()
