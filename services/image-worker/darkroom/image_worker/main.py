@@ -15,7 +15,7 @@ from darkroom.image_worker.providers import make_provider
 from darkroom.image_worker.settings import ImageWorkerSettings
 from darkroom.runtime.kafka import ensure_topics, event_headers, job_key, make_broker
 from darkroom.runtime.logging import configure_logging
-from darkroom.runtime.storage import open_object_store
+from darkroom.runtime.storage import make_object_store, prepare_object_store
 from darkroom.runtime.telemetry import configure_tracing
 
 logger = logging.getLogger("darkroom.image_worker")
@@ -39,7 +39,7 @@ def create_app(settings: ImageWorkerSettings) -> AsgiFastStream:
         steps=settings.local_provider_steps,
         step_delay_s=settings.local_provider_step_delay_s,
     )
-    deps = WorkerDeps(provider=provider, store=None, emit=emit, worker_id=settings.instance_id)  # type: ignore[arg-type]
+    deps = WorkerDeps(provider, make_object_store(settings), emit, worker_id=settings.instance_id)
 
     # NACK_ON_ERROR: a request is committed only after its outcome event was acknowledged; if
     # emitting fails, the request is read again and re-run (same event ids, same asset keys).
@@ -55,7 +55,7 @@ def create_app(settings: ImageWorkerSettings) -> AsgiFastStream:
 
     async def startup() -> None:
         await ensure_topics(settings, topics.all_topics())
-        deps.store = await open_object_store(settings)
+        await prepare_object_store(deps.store)
 
     ping = make_ping_asgi(broker, timeout=5)
     return AsgiFastStream(

@@ -30,6 +30,7 @@ __all__ = [
     "make_url_signer",
     "minio_client_from_url",
     "open_object_store",
+    "prepare_object_store",
     "validate_key",
 ]
 
@@ -48,11 +49,16 @@ def make_object_store(settings: StorageSettings) -> ObjectStore:
     return _make_s3_store(settings)
 
 
-async def open_object_store(settings: StorageSettings) -> ObjectStore:
-    """Build the configured store and, for S3, create its bucket if missing."""
-    store = make_object_store(settings)
+async def prepare_object_store(store: ObjectStore) -> None:
+    """Create what the store needs before first use: for S3, its bucket if missing."""
     if isinstance(store, S3ObjectStore):
         await store.ensure_bucket()
+
+
+async def open_object_store(settings: StorageSettings) -> ObjectStore:
+    """Build the configured store and prepare it."""
+    store = make_object_store(settings)
+    await prepare_object_store(store)
     return store
 
 
