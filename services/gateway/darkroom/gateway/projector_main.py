@@ -61,5 +61,8 @@ def run() -> None:
     settings = ProjectorSettings()
     configure_logging(settings.log_level, "projector", settings.log_format)
     uvicorn.run(
-        create_app(settings), host="127.0.0.1", port=settings.projector_port, log_config=None
+        create_app(settings),
+        host=settings.projector_host,
+        port=settings.projector_port,
+        log_config=None,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, PositiveInt
 
 from darkroom.runtime.settings import (
+    BaseServiceSettings,
     DatabaseSettings,
     KafkaSettings,
     ObservabilitySettings,
@@ -26,7 +27,7 @@ class GatewaySettings(
     max_page_size: PositiveInt = Field(100, description="Largest `limit` of a job list page.")
 
 
-class RelaySettings(SecretsCheck, KafkaSettings, DatabaseSettings, ObservabilitySettings):
+class RelaySettings(BaseServiceSettings, KafkaSettings, DatabaseSettings):
     """The outbox relay."""
 
     relay_batch_size: PositiveInt = Field(500, description="Outbox rows published per round.")
@@ -38,9 +39,12 @@ class RelaySettings(SecretsCheck, KafkaSettings, DatabaseSettings, Observability
     )
 
 
-class ProjectorSettings(SecretsCheck, KafkaSettings, DatabaseSettings, ObservabilitySettings):
+class ProjectorSettings(BaseServiceSettings, KafkaSettings, DatabaseSettings):
     """The projector: jobs.events -> job table and event history."""
 
+    projector_host: str = Field(
+        "127.0.0.1", description="Address of the projector's /healthz and /readyz."
+    )
     projector_port: int = Field(8011, description="Port of the projector's /healthz and /readyz.")
     projector_batch_size: PositiveInt = Field(
         500, description="Events applied per transaction at most."
