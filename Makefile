@@ -27,6 +27,7 @@ $(STAMP): constraints.txt requirements-dev.txt $(addsuffix /pyproject.toml,$(PAC
 
 install: $(STAMP)
 
+run: export LOCAL_PROVIDER_STEP_DELAY_S ?= 0.4
 run: $(STAMP)
 	@mkdir -p var
 	$(BIN)/darkroom-migrate
