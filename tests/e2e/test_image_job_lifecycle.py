@@ -7,6 +7,8 @@ import httpx
 import pytest
 from PIL import Image
 
+from darkroom.runtime.kafka import make_producer
+from darkroom.runtime.settings import KafkaSettings
 from tests.e2e.client import follow, submit, wait_for_status
 from tests.fixtures.procs import Stack
 from tests.fixtures.tokens import auth, token_for
@@ -89,3 +91,29 @@ async def test_eventsource_style_stream_token_in_the_url_works_and_api_tokens_th
             job["status_url"], headers={"Authorization": f"Bearer {minted.json()['token']}"}
         )
         assert api_with_stream_token.status_code == 403
+
+
+async def test_malformed_requests_on_every_partition_are_skipped_and_jobs_behind_them_complete(
+    stack: Stack,
+) -> None:
+    settings = KafkaSettings(
+        kafka_bootstrap_servers=stack.env["KAFKA_BOOTSTRAP_SERVERS"],
+        kafka_topic_suffix=stack.env["KAFKA_TOPIC_SUFFIX"],
+    )
+    producer = make_producer(settings, "poison")
+    await producer.start()
+    try:
+        topic = settings.topics.image_requested
+        for partition in await producer.partitions_for(topic):
+            await producer.send_and_wait(topic, b"{not json", partition=partition)
+            await producer.send_and_wait(
+                topic, b'{"type": "job.image.requested"}', partition=partition
+            )
+    finally:
+        await producer.stop()
+    user = f"u-{uuid.uuid4().hex[:8]}"
+    async with httpx.AsyncClient(timeout=30) as http:
+        jobs = [await submit(http, stack.gateway_url, user, width=64, height=64) for _ in range(3)]
+        for job in jobs:
+            events = await follow(http, job["events_url"], auth(user))
+            assert events[-1].event == "job.completed"

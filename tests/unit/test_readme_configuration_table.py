@@ -7,7 +7,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def load_tool():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("config_table", ROOT / "tools" / "config_table.py")
+    spec = importlib.util.spec_from_file_location(
+        "config_table", ROOT / "tools" / "config_table.py"
+    )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

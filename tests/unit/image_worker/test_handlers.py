@@ -7,7 +7,12 @@ import pytest
 from darkroom.contracts.errors import ErrorCode
 from darkroom.contracts.events import JobCompleted, JobEvent, JobFailed, JobProgress
 from darkroom.contracts.requests import ImageJobRequested
-from darkroom.image_worker.handlers import EmitFailed, WorkerDeps, handle_image_requested
+from darkroom.image_worker.handlers import (
+    EmitFailed,
+    WorkerDeps,
+    decode_request,
+    handle_image_requested,
+)
 from darkroom.runtime.storage import StoreUnavailable
 from tests.factories import image_params, image_request
 from tests.unit.image_worker.fakes import FakeObjectStore, FakeProvider
@@ -130,3 +135,13 @@ async def test_an_unacknowledged_emit_propagates_without_a_job_failed(failing_ty
         await handle_image_requested(image_request(), deps)
 
     assert "job.failed" not in [e.type for e in emitted]
+
+
+def test_a_malformed_request_decodes_to_none_instead_of_raising() -> None:
+    assert decode_request(b"{not json") is None
+    assert decode_request(b'{"type": "job.image.requested"}') is None
+
+
+def test_a_valid_request_decodes_to_the_model() -> None:
+    request = image_request()
+    assert decode_request(request.model_dump_json().encode()) == request

@@ -75,6 +75,12 @@ class KafkaSettings(BaseSettings):
     kafka_linger_ms: int = Field(
         2, ge=0, description="Producer linger: wait this long to batch sends."
     )
+    kafka_fetch_max_wait_ms: int = Field(
+        20,
+        ge=0,
+        description="Longest wait of a consumer's fetch; it also bounds how late records on a partition "
+        "left out of an in-flight fetch are picked up.",
+    )
     kafka_startup_timeout_s: float = Field(
         60.0, gt=0, description="How long to wait for the broker at start-up."
     )

@@ -39,6 +39,7 @@ def create_app(settings: ProjectorSettings) -> AsgiFastStream:
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         session_timeout_ms=settings.kafka_session_timeout_ms,
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
         decoder=raw_values,
     )
     async def on_events(payloads: list[bytes]) -> None:

@@ -6,6 +6,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from pydantic import ValidationError
+
 from darkroom.contracts.assets import AssetDescriptor, JobResult
 from darkroom.contracts.events import JobEvent
 from darkroom.contracts.jobtypes import JobType
@@ -33,6 +35,21 @@ class WorkerDeps:
     store: ObjectStore
     emit: Emit  # returns once the broker acknowledged the event
     worker_id: str
+
+
+def decode_request(payload: bytes) -> ImageJobRequested | None:
+    """The request in a message, or None for a message that is not one (logged, then skipped).
+
+    Poison must never be redelivered forever: it would block its partition. Dead-lettering it
+    is the job of the retry machinery; until then it is logged with its size and errors.
+    """
+    try:
+        return ImageJobRequested.model_validate_json(payload)
+    except ValidationError as exc:
+        logger.error(
+            "skipping malformed image request (%d bytes): %s", len(payload), exc.errors()[:3]
+        )
+        return None
 
 
 async def handle_image_requested(request: ImageJobRequested, deps: WorkerDeps) -> None:

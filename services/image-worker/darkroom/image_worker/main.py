@@ -7,18 +7,30 @@ import logging
 import uvicorn
 from faststream import AckPolicy
 from faststream.asgi import AsgiFastStream, make_ping_asgi
+from faststream.kafka import KafkaMessage
+from opentelemetry import trace
 
 from darkroom.contracts.events import JobEvent, encode_event
-from darkroom.contracts.requests import ImageJobRequested
-from darkroom.image_worker.handlers import EmitFailed, WorkerDeps, handle_image_requested
+from darkroom.image_worker.handlers import (
+    EmitFailed,
+    WorkerDeps,
+    decode_request,
+    handle_image_requested,
+)
 from darkroom.image_worker.providers import make_provider
 from darkroom.image_worker.settings import ImageWorkerSettings
 from darkroom.runtime.kafka import ensure_topics, event_headers, job_key, make_broker
 from darkroom.runtime.logging import configure_logging
 from darkroom.runtime.storage import make_object_store, prepare_object_store
-from darkroom.runtime.telemetry import configure_tracing
+from darkroom.runtime.telemetry import configure_tracing, context_from
 
 logger = logging.getLogger("darkroom.image_worker")
+tracer = trace.get_tracer(__name__)
+
+
+async def raw_value(message: KafkaMessage) -> bytes:
+    """The handler validates requests itself, so that poison is skipped instead of redelivered."""
+    return message.body
 
 
 def create_app(settings: ImageWorkerSettings) -> AsgiFastStream:
@@ -49,9 +61,14 @@ def create_app(settings: ImageWorkerSettings) -> AsgiFastStream:
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         session_timeout_ms=settings.kafka_session_timeout_ms,
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+        decoder=raw_value,
     )
-    async def on_image_requested(request: ImageJobRequested) -> None:
-        await handle_image_requested(request, deps)
+    async def on_image_requested(payload: bytes) -> None:
+        if (request := decode_request(payload)) is None:
+            return
+        with tracer.start_as_current_span("image job", context=context_from(request.trace)):
+            await handle_image_requested(request, deps)
 
     async def startup() -> None:
         await ensure_topics(settings, topics.all_topics())

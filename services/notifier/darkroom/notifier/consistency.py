@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from tenacity import AsyncRetrying, RetryError, retry_if_result, stop_after_delay, wait_exponential
+from tenacity import AsyncRetrying, RetryError, retry_if_result, stop_after_delay, wait_fixed
 
 from darkroom.contracts.events import JobEvent, is_terminal
 from darkroom.runtime.db import JobStore
@@ -23,7 +23,7 @@ async def when_recorded(event: JobEvent, store: JobStore, timeout_s: float) -> J
         return event
     retrying = AsyncRetrying(
         retry=retry_if_result(lambda recorded: not recorded),
-        wait=wait_exponential(multiplier=0.005, max=0.2),
+        wait=wait_fixed(0.01),
         stop=stop_after_delay(timeout_s),
     )
     try:

@@ -50,7 +50,7 @@ class EventTail:
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            fetch_max_wait_ms=100,
+            fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
             client_id=f"notifier-{id(self):x}",
         )
 
