@@ -29,12 +29,12 @@ from darkroom.contracts.events import (
     encode_event,
 )
 from darkroom.contracts.jobtypes import JobType
-from darkroom.contracts.params import ImageParams
 from darkroom.gateway.deps import Services
 from darkroom.gateway.main import create_app
 from darkroom.gateway.settings import GatewaySettings
 from darkroom.runtime.db import NewJob, OutboxMessage
 from darkroom.runtime.db.migrate import upgrade
+from tests.factories import image_params
 from tests.fixtures.db import run_in_thread
 
 with warnings.catch_warnings():
@@ -49,19 +49,6 @@ DEADLINE_S = 20.0
 
 def random_user() -> str:
     return f"user-{uuid.uuid4().hex[:10]}"
-
-
-def image_params(**overrides: Any) -> ImageParams:
-    values: dict[str, Any] = {
-        "prompt": "a lighthouse at dusk",
-        "num_images": 1,
-        "width": 512,
-        "height": 512,
-        "seed": 42,
-        "model": "procedural",
-        "provider": "local",
-    }
-    return ImageParams(**{**values, **overrides})
 
 
 def _envelope(

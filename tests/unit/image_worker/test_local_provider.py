@@ -10,19 +10,7 @@ from PIL import Image
 from darkroom.contracts.params import ImageParams
 from darkroom.image_worker.providers import GeneratedImage, make_provider
 from darkroom.image_worker.providers.local import LocalProvider
-
-
-def image_params(**overrides: object) -> ImageParams:
-    values: dict[str, object] = {
-        "prompt": "a lighthouse at dusk",
-        "num_images": 1,
-        "width": 64,
-        "height": 64,
-        "seed": 42,
-        "model": "procedural",
-        "provider": "local",
-    }
-    return ImageParams.model_validate(values | overrides)
+from tests.factories import image_params
 
 
 class StepRecorder:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -17,9 +16,8 @@ from darkroom.runtime.auth import TokenError, TokenService
 from darkroom.runtime.db import JobStore, open_database
 from darkroom.runtime.db.cursor import InvalidCursor
 from darkroom.runtime.kafka import KafkaProbe
-from darkroom.runtime.logging import configure_logging
+from darkroom.runtime.serving import configure_process, serve, unauthorized
 from darkroom.runtime.storage import make_url_signer, open_object_store
-from darkroom.runtime.telemetry import configure_tracing
 
 
 def create_app(settings: GatewaySettings) -> FastAPI:
@@ -55,11 +53,6 @@ def create_app(settings: GatewaySettings) -> FastAPI:
 def add_error_handlers(app: FastAPI) -> None:
     """Domain errors become HTTP answers here, at the edge, and nowhere else."""
 
-    async def unauthorized(_: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse(
-            {"detail": f"not authenticated: {exc}"}, 401, {"WWW-Authenticate": "Bearer"}
-        )
-
     async def forbidden(_: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, 403)
 
@@ -78,16 +71,5 @@ def add_error_handlers(app: FastAPI) -> None:
 
 def run() -> None:
     settings = GatewaySettings()
-    configure_logging(settings.log_level, "gateway", settings.log_format)
-    configure_tracing(
-        settings.otel_service_name or "darkroom-gateway", settings.otel_console_export
-    )
-    uvicorn.run(
-        create_app(settings),
-        host=settings.gateway_host,
-        port=settings.gateway_port,
-        log_config=None,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,
-    )
+    configure_process(settings, "gateway")
+    serve(create_app(settings), settings.gateway_host, settings.gateway_port)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-import uvicorn
 from faststream import AckPolicy
 from faststream.asgi import AsgiFastStream, make_ping_asgi
 from faststream.kafka import KafkaMessage
@@ -13,7 +12,7 @@ from darkroom.gateway.projector import project
 from darkroom.gateway.settings import ProjectorSettings
 from darkroom.runtime.db import JobStore, open_database
 from darkroom.runtime.kafka import ensure_topics, make_broker
-from darkroom.runtime.logging import configure_logging
+from darkroom.runtime.serving import configure_process, serve
 
 logger = logging.getLogger("darkroom.projector")
 
@@ -60,10 +59,5 @@ def create_app(settings: ProjectorSettings) -> AsgiFastStream:
 
 def run() -> None:
     settings = ProjectorSettings()
-    configure_logging(settings.log_level, "projector", settings.log_format)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.projector_host,
-        port=settings.projector_port,
-        log_config=None,
-    )
+    configure_process(settings, "projector")
+    serve(create_app(settings), settings.projector_host, settings.projector_port)

@@ -10,7 +10,7 @@ from darkroom.runtime.db import JobStore, open_database
 from darkroom.runtime.db.notify import outbox_notifications
 from darkroom.runtime.kafka import ensure_topics, make_producer
 from darkroom.runtime.lifecycle import run_until_signal
-from darkroom.runtime.logging import configure_logging
+from darkroom.runtime.serving import configure_process
 
 
 async def serve(settings: RelaySettings) -> None:
@@ -30,5 +30,5 @@ async def serve(settings: RelaySettings) -> None:
 
 def run() -> None:
     settings = RelaySettings()
-    configure_logging(settings.log_level, "relay", settings.log_format)
+    configure_process(settings, "relay")
     asyncio.run(serve(settings))

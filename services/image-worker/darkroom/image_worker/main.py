@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-import uvicorn
 from faststream import AckPolicy
 from faststream.asgi import AsgiFastStream, make_ping_asgi
 from faststream.kafka import KafkaMessage
@@ -20,9 +19,9 @@ from darkroom.image_worker.handlers import (
 from darkroom.image_worker.providers import make_provider
 from darkroom.image_worker.settings import ImageWorkerSettings
 from darkroom.runtime.kafka import ensure_topics, event_headers, job_key, make_broker
-from darkroom.runtime.logging import configure_logging
+from darkroom.runtime.serving import configure_process, serve
 from darkroom.runtime.storage import make_object_store, prepare_object_store
-from darkroom.runtime.telemetry import configure_tracing, context_from
+from darkroom.runtime.telemetry import context_from
 
 logger = logging.getLogger("darkroom.image_worker")
 tracer = trace.get_tracer(__name__)
@@ -85,13 +84,5 @@ def create_app(settings: ImageWorkerSettings) -> AsgiFastStream:
 
 def run() -> None:
     settings = ImageWorkerSettings()
-    configure_logging(settings.log_level, "image-worker", settings.log_format)
-    configure_tracing(
-        settings.otel_service_name or "darkroom-image-worker", settings.otel_console_export
-    )
-    uvicorn.run(
-        create_app(settings),
-        host=settings.image_worker_host,
-        port=settings.image_worker_port,
-        log_config=None,
-    )
+    configure_process(settings, "image-worker")
+    serve(create_app(settings), settings.image_worker_host, settings.image_worker_port)

@@ -7,7 +7,6 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
@@ -19,7 +18,7 @@ from darkroom.notifier.tail import EventTail
 from darkroom.runtime.auth import TokenError, TokenService
 from darkroom.runtime.db import JobStore, open_database
 from darkroom.runtime.kafka import ensure_topics
-from darkroom.runtime.logging import configure_logging
+from darkroom.runtime.serving import configure_process, serve, unauthorized
 
 
 def create_app(settings: NotifierSettings) -> FastAPI:
@@ -55,11 +54,6 @@ def create_app(settings: NotifierSettings) -> FastAPI:
             allow_headers=["Authorization", "Last-Event-ID"],
         )
 
-    async def unauthorized(_: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse(
-            {"detail": f"not authenticated: {exc}"}, 401, {"WWW-Authenticate": "Bearer"}
-        )
-
     async def not_found(_: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": "job not found"}, 404)
 
@@ -70,13 +64,5 @@ def create_app(settings: NotifierSettings) -> FastAPI:
 
 def run() -> None:
     settings = NotifierSettings()
-    configure_logging(settings.log_level, "notifier", settings.log_format)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.notifier_host,
-        port=settings.notifier_port,
-        log_config=None,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,
-    )
+    configure_process(settings, "notifier")
+    serve(create_app(settings), settings.notifier_host, settings.notifier_port)
