@@ -8,11 +8,11 @@ from darkroom.contracts.errors import ErrorCode
 from darkroom.contracts.events import JobCompleted, JobEvent, JobFailed, JobProgress
 from darkroom.contracts.requests import ImageJobRequested
 from darkroom.image_worker.handlers import (
-    EmitFailed,
     WorkerDeps,
     decode_request,
     handle_image_requested,
 )
+from darkroom.runtime.kafka import EmitFailed
 from darkroom.runtime.storage import StoreUnavailable
 from tests.factories import image_params, image_request
 from tests.unit.image_worker.fakes import FakeObjectStore, FakeProvider

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError
-from faststream.kafka import KafkaBroker
+from faststream.kafka import KafkaBroker, KafkaMessage
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
-from darkroom.contracts.events import JobEvent
+from darkroom.contracts.events import JobEvent, encode_event
 from darkroom.runtime.settings import KafkaSettings
 
 logger = logging.getLogger(__name__)
@@ -128,3 +129,34 @@ class KafkaProbe:
         admin, self._admin = self._admin, None
         if admin is not None:
             await admin.close()
+
+
+class EmitFailed(Exception):
+    """The broker did not acknowledge an event: the request must be redelivered, not failed."""
+
+
+Emit = Callable[[JobEvent], Awaitable[None]]
+
+
+def event_emitter(publisher: Any) -> Emit:
+    """Publish job events keyed by job id; returns once the broker acknowledged (acks=all)."""
+
+    async def emit(event: JobEvent) -> None:
+        try:
+            await publisher.publish(
+                encode_event(event), key=job_key(event.job_id), headers=event_headers(event)
+            )
+        except Exception as exc:
+            raise EmitFailed(str(exc)) from exc
+
+    return emit
+
+
+async def raw_body(message: KafkaMessage) -> bytes:
+    """A FastStream decoder that hands the handler the raw bytes, to validate (and skip poison) itself."""
+    return message.body
+
+
+async def raw_batch(message: KafkaMessage) -> list[bytes]:
+    """The batch version of `raw_body`: one malformed message must not fail its whole batch."""
+    return [record.value or b"" for record in message.raw_message]

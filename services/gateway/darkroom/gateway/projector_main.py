@@ -6,20 +6,14 @@ import logging
 
 from faststream import AckPolicy
 from faststream.asgi import AsgiFastStream, make_ping_asgi
-from faststream.kafka import KafkaMessage
 
 from darkroom.gateway.projector import project
 from darkroom.gateway.settings import ProjectorSettings
 from darkroom.runtime.db import JobStore, open_database
-from darkroom.runtime.kafka import ensure_topics, make_broker
+from darkroom.runtime.kafka import ensure_topics, make_broker, raw_batch
 from darkroom.runtime.serving import configure_process, serve
 
 logger = logging.getLogger("darkroom.projector")
-
-
-async def raw_values(message: KafkaMessage) -> list[bytes]:
-    """Hand the handler raw bytes: one malformed event must not fail its whole batch."""
-    return [record.value or b"" for record in message.raw_message]
 
 
 def create_app(settings: ProjectorSettings) -> AsgiFastStream:
@@ -39,7 +33,7 @@ def create_app(settings: ProjectorSettings) -> AsgiFastStream:
         ack_policy=AckPolicy.NACK_ON_ERROR,
         session_timeout_ms=settings.kafka_session_timeout_ms,
         fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
-        decoder=raw_values,
+        decoder=raw_batch,
     )
     async def on_events(payloads: list[bytes]) -> None:
         await project(payloads, store)

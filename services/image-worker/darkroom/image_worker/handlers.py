@@ -3,30 +3,24 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from pydantic import ValidationError
 
 from darkroom.contracts.assets import AssetDescriptor, JobResult
-from darkroom.contracts.events import JobEvent
 from darkroom.contracts.jobtypes import JobType
 from darkroom.contracts.requests import ImageJobRequested
 from darkroom.image_worker.errors import classify
 from darkroom.image_worker.providers import GeneratedImage, Provider
 from darkroom.runtime.job_events import AttemptEvents
+from darkroom.runtime.kafka import Emit, EmitFailed
 from darkroom.runtime.storage import ObjectStore, asset_key
 
 logger = logging.getLogger(__name__)
 
-Emit = Callable[[JobEvent], Awaitable[None]]
 GENERATION_SHARE = 90  # percent of progress the generation steps cover; storing takes the rest
 
 EXTENSIONS = {"image/png": "png", "image/webp": "webp", "image/jpeg": "jpg"}
-
-
-class EmitFailed(Exception):
-    """The broker did not acknowledge an event: the request must be redelivered, not failed."""
 
 
 @dataclass

@@ -6,19 +6,12 @@ import logging
 
 from faststream import AckPolicy
 from faststream.asgi import AsgiFastStream, make_ping_asgi
-from faststream.kafka import KafkaMessage
 from opentelemetry import trace
 
-from darkroom.contracts.events import JobEvent, encode_event
-from darkroom.image_worker.handlers import (
-    EmitFailed,
-    WorkerDeps,
-    decode_request,
-    handle_image_requested,
-)
+from darkroom.image_worker.handlers import WorkerDeps, decode_request, handle_image_requested
 from darkroom.image_worker.providers import make_provider
 from darkroom.image_worker.settings import ImageWorkerSettings
-from darkroom.runtime.kafka import ensure_topics, event_headers, job_key, make_broker
+from darkroom.runtime.kafka import ensure_topics, event_emitter, make_broker, raw_body
 from darkroom.runtime.serving import configure_process, serve
 from darkroom.runtime.storage import make_object_store, prepare_object_store
 from darkroom.runtime.telemetry import context_from
@@ -27,29 +20,16 @@ logger = logging.getLogger("darkroom.image_worker")
 tracer = trace.get_tracer(__name__)
 
 
-async def raw_value(message: KafkaMessage) -> bytes:
-    """The handler validates requests itself, so that poison is skipped instead of redelivered."""
-    return message.body
-
-
 def create_app(settings: ImageWorkerSettings) -> AsgiFastStream:
     topics = settings.topics
     broker = make_broker(settings, client_id=f"image-worker-{settings.instance_id}", log=logger)
-    events = broker.publisher(topics.events)
-
-    async def emit(event: JobEvent) -> None:
-        try:
-            await events.publish(
-                encode_event(event), key=job_key(event.job_id), headers=event_headers(event)
-            )
-        except Exception as exc:
-            raise EmitFailed(str(exc)) from exc
 
     provider = make_provider(
         "local",
         steps=settings.local_provider_steps,
         step_delay_s=settings.local_provider_step_delay_s,
     )
+    emit = event_emitter(broker.publisher(topics.events))
     deps = WorkerDeps(provider, make_object_store(settings), emit, worker_id=settings.instance_id)
 
     # NACK_ON_ERROR: a request is committed only after its outcome event was acknowledged; if
@@ -61,7 +41,7 @@ def create_app(settings: ImageWorkerSettings) -> AsgiFastStream:
         ack_policy=AckPolicy.NACK_ON_ERROR,
         session_timeout_ms=settings.kafka_session_timeout_ms,
         fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
-        decoder=raw_value,
+        decoder=raw_body,
     )
     async def on_image_requested(payload: bytes) -> None:
         if (request := decode_request(payload)) is None:
