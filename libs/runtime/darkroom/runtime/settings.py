@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+from functools import cached_property
 from typing import Literal, Self
 
 from pydantic import Field, PositiveInt, SecretStr, field_validator, model_validator
@@ -85,7 +86,7 @@ class KafkaSettings(BaseSettings):
         60.0, gt=0, description="How long to wait for the broker at start-up."
     )
 
-    @property
+    @cached_property
     def topics(self) -> Topics:
         return Topics.with_suffix(self.kafka_topic_suffix)
 

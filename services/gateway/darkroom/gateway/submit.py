@@ -4,23 +4,33 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from darkroom.contracts.api import CreateImageJob, resolve_size
 from darkroom.contracts.catalog import default_model
 from darkroom.contracts.envelope import make_event_id, utcnow
-from darkroom.contracts.events import JobQueued, encode_event
+from darkroom.contracts.events import JobEvent, JobQueued, encode_event
 from darkroom.contracts.jobtypes import JobType
 from darkroom.contracts.params import MAX_SEED, ImageParams
 from darkroom.contracts.requests import ImageJobRequested
 from darkroom.contracts.topics import Topics
 from darkroom.runtime.auth import Principal
-from darkroom.runtime.db import JobStore, NewJob, OutboxMessage
+from darkroom.runtime.db import NewJob, OutboxMessage
 from darkroom.runtime.kafka import event_headers
 from darkroom.runtime.telemetry import current_trace
 
 QUEUED_SEQ = 1
+
+
+class JobWriter(Protocol):
+    """Where accepted jobs are stored durably (a group-committing writer in the gateway)."""
+
+    async def create_job(
+        self, job: NewJob, events: Sequence[JobEvent], messages: Sequence[OutboxMessage]
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -45,7 +55,7 @@ def resolve_params(body: CreateImageJob) -> ImageParams:
 
 
 async def submit_image_job(
-    body: CreateImageJob, user: Principal, store: JobStore, topics: Topics
+    body: CreateImageJob, user: Principal, store: JobWriter, topics: Topics
 ) -> Accepted:
     """Store the job with its `job.queued` event and request in the outbox; the relay publishes them."""
     job_id, now, params, trace = uuid.uuid4(), utcnow(), resolve_params(body), current_trace()

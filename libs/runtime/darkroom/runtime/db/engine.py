@@ -51,7 +51,10 @@ class Database:
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+    # One writer connection per process: concurrent writers queue on the pool (FIFO, at once)
+    # instead of on SQLite's busy handler, which sleep-polls for up to 100 ms at a time.
+    pool = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60} if immediate else {}
+    engine = create_async_engine(url, connect_args={"timeout": 30}, **pool)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

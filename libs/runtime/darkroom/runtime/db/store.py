@@ -43,6 +43,9 @@ class OutboxRow(OutboxMessage):
     id: int
 
 
+NewJobWrite = tuple[NewJob, Sequence[JobEvent], Sequence[OutboxMessage]]
+
+
 @dataclass(frozen=True)
 class JobRecord:
     job_id: uuid.UUID
@@ -79,10 +82,19 @@ class JobStore:
         self, job: NewJob, events: Sequence[JobEvent], messages: Sequence[OutboxMessage]
     ) -> None:
         """Store the job, its first events and its outbox messages in one transaction."""
+        await self.create_jobs([(job, events, messages)])
+
+    async def create_jobs(self, jobs_: Sequence[NewJobWrite]) -> None:
+        """Store several new jobs in one transaction: one statement per table, not per job."""
+        job_rows = [_new_job_row(job) for job, _, _ in jobs_]
+        event_rows = [_event_row(e) for _, events, _ in jobs_ for e in events]
+        outbox_rows = [_outbox_row(m, job.created_at) for job, _, ms in jobs_ for m in ms]
         async with self.db.write() as conn:
-            await conn.execute(insert(jobs).values(_new_job_row(job)))
-            await self._append_events(conn, events)
-            await conn.execute(insert(outbox), [_outbox_row(m, job.created_at) for m in messages])
+            await conn.execute(insert(jobs), job_rows)
+            if event_rows:
+                await conn.execute(insert(job_events), event_rows)
+            if outbox_rows:
+                await conn.execute(insert(outbox), outbox_rows)
             if self.db.dialect == "postgresql":
                 await conn.execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))
 

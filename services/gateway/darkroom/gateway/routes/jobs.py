@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from opentelemetry import trace
 
 from darkroom.contracts.api import CreateImageJob, JobAccepted, JobEventList, JobPage, JobView
 from darkroom.contracts.jobtypes import JobStatus, JobType
@@ -20,7 +19,6 @@ from darkroom.runtime.db import JobRecord, JobStore
 from darkroom.runtime.db.cursor import Cursor
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
-tracer = trace.get_tracer(__name__)
 
 
 async def owned_job(store: JobStore, job_id: uuid.UUID, user: Principal) -> JobRecord:
@@ -37,8 +35,7 @@ async def owned_job(store: JobStore, job_id: uuid.UUID, user: Principal) -> JobR
 async def create_image_job(
     body: CreateImageJob, user: CurrentUser, services: ServicesDep, response: Response
 ) -> JobAccepted:
-    with tracer.start_as_current_span("submit image job"):
-        accepted = await submit_image_job(body, user, services.store, services.settings.topics)
+    accepted = await submit_image_job(body, user, services.writer, services.settings.topics)
     settings = services.settings
     status_url = f"{settings.public_base_url}/v1/jobs/{accepted.job_id}"
     response.headers["Location"] = status_url

@@ -1,0 +1,159 @@
+"""The Darkroom services as separate processes, for tests and benchmarks.
+
+Each service is started as `make run` starts it (its `darkroom-<name>` console script), with an
+explicit environment, on its own ports, topics and database; readiness is polled over HTTP.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+SERVICES = ("relay", "projector", "image-worker", "notifier", "gateway")
+READY_PATHS = {
+    "gateway": "/readyz",
+    "notifier": "/readyz",
+    "image-worker": "/healthz",
+    "projector": "/healthz",
+}
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+
+    def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 20) -> int:
+        """Send `sig` and wait for the exit code (SIGKILL if it does not stop in time)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@dataclass
+class Stack:
+    """The services of one test stack, on their own ports, topics and database."""
+
+    workdir: Path
+    env: dict[str, str]
+    ports: dict[str, int]
+    running: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    @classmethod
+    def configure(
+        cls, workdir: Path, kafka: str, suffix: str, database_url: str | None = None, **extra: str
+    ) -> Stack:
+        ports = {name: free_port() for name in ("gateway", "notifier", "image-worker", "projector")}
+        env = {
+            **{
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith(("DATABASE_", "S3_", "STORAGE_"))
+            },
+            "DARKROOM_ENV": "test",
+            "LOG_FORMAT": "json",
+            "LOG_LEVEL": "INFO",
+            "KAFKA_BOOTSTRAP_SERVERS": kafka,
+            "KAFKA_TOPIC_SUFFIX": suffix,
+            "DATABASE_URL": database_url or f"sqlite+aiosqlite:///{workdir / 'darkroom.db'}",
+            "STORAGE_BACKEND": "local",
+            "STORAGE_LOCAL_ROOT": str(workdir / "assets"),
+            "GATEWAY_PORT": str(ports["gateway"]),
+            "NOTIFIER_PORT": str(ports["notifier"]),
+            "IMAGE_WORKER_PORT": str(ports["image-worker"]),
+            "PROJECTOR_PORT": str(ports["projector"]),
+            "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports['gateway']}",
+            "NOTIFIER_PUBLIC_URL": f"http://127.0.0.1:{ports['notifier']}",
+            "LOCAL_PROVIDER_STEP_DELAY_S": "0",
+            **extra,
+        }
+        return cls(workdir=workdir, env=env, ports=ports)
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['gateway']}"
+
+    @property
+    def notifier_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['notifier']}"
+
+    def migrate(self) -> None:
+        subprocess.run(
+            [str(BIN / "darkroom-migrate")], env=self.env, check=True, capture_output=True
+        )
+
+    def start(self, *names: str, wait: bool = True) -> None:
+        for name in names:
+            log_path = self.workdir / f"{name}.{len(list(self.workdir.glob(f'{name}.*.log')))}.log"
+            with log_path.open("wb") as log:
+                proc = subprocess.Popen(
+                    [str(BIN / f"darkroom-{name}")],
+                    env=self.env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    cwd=self.workdir,
+                )
+            self.running[name] = ServiceProcess(name, proc, log_path)
+        if wait:
+            for name in names:
+                self.wait_ready(name)
+
+    def wait_ready(self, name: str, timeout_s: float = 60) -> None:
+        """Poll the service's readiness URL until it answers 2xx (the relay has none: started is ready)."""
+        if name not in READY_PATHS:
+            return
+        url = f"http://127.0.0.1:{self.ports[name]}{READY_PATHS[name]}"
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            service = self.running[name]
+            if service.proc.poll() is not None:
+                raise RuntimeError(
+                    f"{name} exited with {service.proc.returncode}:\n{service.log()[-4000:]}"
+                )
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if 200 <= response.status < 300:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.1)
+        raise TimeoutError(
+            f"{name} not ready after {timeout_s} s:\n{self.running[name].log()[-4000:]}"
+        )
+
+    def stop(self, name: str, sig: int = signal.SIGTERM) -> int:
+        return self.running.pop(name).stop(sig)
+
+    def stop_all(self) -> dict[str, int]:
+        return {name: self.stop(name) for name in list(self.running)}
+
+    def logs(self) -> str:
+        return "\n".join(
+            f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
+            for p in sorted(self.workdir.glob("*.log"))
+        )
