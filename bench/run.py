@@ -26,6 +26,7 @@ from bench.meter import Meter
 from bench.stack import BenchStack
 
 RESULTS = Path(__file__).parent / "results"
+LINGER_MS = 2  # Darkroom's KAFKA_LINGER_MS default, so the floor uses the same producer settings
 
 # name -> (loadgen arguments, full size, quick size, extra stack environment)
 SCENARIOS: dict[str, tuple[list[str], dict[str, int], dict[str, int], dict[str, str]]] = {

@@ -218,3 +218,35 @@ async def test_fetch_outbox_returns_the_oldest_first_and_delete_outbox_forgets_t
     assert [(r.key, r.topic) for r in rest] == [(str(second.job_id), "requests")]
     await store.delete_outbox([r.id for r in rest])
     assert await store.fetch_outbox(10) == [] and await store.count_outbox() == 0
+
+
+async def test_a_batch_mixing_jobs_repeats_and_out_of_order_events_ends_as_one_by_one_would(
+    store: JobStore,
+) -> None:
+    user = random_user()
+    a, b = (await _created(store, user)).job_id, (await _created(store, user)).job_id
+    first_start = started(a, user, 2)
+    batch = [
+        progress(a, user, 3, 40),
+        first_start,
+        progress(b, user, 3, 70),
+        started(b, user, 2),
+        first_start,
+        completed(a, user, 4),
+        progress(a, user, 5, 99),
+        progress(b, user, 3, 70),
+    ]
+    assert await _apply(store, *batch) == 6  # two repeats of the same event ids are dropped
+    job_a, job_b = await store.get_job(a), await store.get_job(b)
+    assert job_a is not None and (job_a.status, job_a.progress, job_a.last_seq) == (
+        "completed",
+        100,
+        4,
+    )
+    assert job_a.started_at == first_start.occurred_at
+    assert job_b is not None and (job_b.status, job_b.progress, job_b.last_seq) == (
+        "running",
+        70,
+        3,
+    )
+    assert [e.seq for e in await store.events_for(a)] == [1, 2, 3, 4, 5]

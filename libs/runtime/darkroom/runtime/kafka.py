@@ -13,7 +13,7 @@ from aiokafka.errors import KafkaConnectionError, KafkaError
 from faststream.kafka import KafkaBroker, KafkaMessage
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
-from darkroom.contracts.events import JobEvent, encode_event
+from darkroom.contracts.events import JobEvent, encode_event, is_terminal
 from darkroom.runtime.settings import KafkaSettings
 
 logger = logging.getLogger(__name__)
@@ -139,13 +139,28 @@ Emit = Callable[[JobEvent], Awaitable[None]]
 
 
 def event_emitter(publisher: Any) -> Emit:
-    """Publish job events keyed by job id; returns once the broker acknowledged (acks=all)."""
+    """Publish job events keyed by job id, pipelined.
+
+    Non-terminal events (started, progress) are handed to the producer without waiting for the
+    broker; a terminal event waits until it and every event before it are acknowledged
+    (acks=all). So when emitting the outcome returns, the job's whole history is durable, and
+    only then does the caller commit the request: at-least-once, with one round trip per job
+    instead of one per event.
+    """
+    pending: list[asyncio.Future[Any]] = []
 
     async def emit(event: JobEvent) -> None:
         try:
-            await publisher.publish(
-                encode_event(event), key=job_key(event.job_id), headers=event_headers(event)
+            ack = await publisher.publish(
+                encode_event(event),
+                key=job_key(event.job_id),
+                headers=event_headers(event),
+                no_confirm=True,
             )
+            pending.append(ack)
+            if is_terminal(event):
+                acks, pending[:] = list(pending), []
+                await asyncio.gather(*acks)
         except Exception as exc:
             raise EmitFailed(str(exc)) from exc
 

@@ -8,15 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, select, text, tuple_, update
+from sqlalchemy import Select, delete, func, insert, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from darkroom.contracts.events import JobEvent, encode_event, job_event_adapter
-from darkroom.contracts.jobtypes import TERMINAL_STATUSES
+from darkroom.contracts.events import JobEvent, job_event_adapter
 from darkroom.runtime.db.cursor import Cursor
 from darkroom.runtime.db.engine import OUTBOX_CHANNEL, Database
+from darkroom.runtime.db.projection import apply_batch, event_row
 from darkroom.runtime.db.tables import job_events, jobs, outbox
 
 
@@ -87,7 +86,7 @@ class JobStore:
     async def create_jobs(self, jobs_: Sequence[NewJobWrite]) -> None:
         """Store several new jobs in one transaction: one statement per table, not per job."""
         job_rows = [_new_job_row(job) for job, _, _ in jobs_]
-        event_rows = [_event_row(e) for _, events, _ in jobs_ for e in events]
+        event_rows = [event_row(e) for _, events, _ in jobs_ for e in events]
         outbox_rows = [_outbox_row(m, job.created_at) for job, _, ms in jobs_ for m in ms]
         async with self.db.write() as conn:
             await conn.execute(insert(jobs), job_rows)
@@ -142,37 +141,13 @@ class JobStore:
         """Record each event once and apply its column changes if it is newer than the job.
 
         A duplicate (same event id) changes nothing; an older event is recorded in the history
-        but leaves the job row alone; a terminal job never changes again. Returns how many
-        events were new.
+        but leaves the job row alone; a terminal job never changes again. One transaction for
+        the whole batch. Returns how many events were new.
         """
-        fresh = 0
+        if not changes:
+            return 0
         async with self.db.write() as conn:
-            for event, values in changes:
-                if not await self._append_events(conn, [event]):
-                    continue
-                fresh += 1
-                await conn.execute(
-                    update(jobs)
-                    .where(
-                        jobs.c.job_id == str(event.job_id),
-                        jobs.c.last_seq < event.seq,
-                        jobs.c.status.not_in([s.value for s in TERMINAL_STATUSES]),
-                    )
-                    .values(
-                        **_keep_first_start(values),
-                        last_seq=event.seq,
-                        updated_at=event.occurred_at,
-                    )
-                )
-        return fresh
-
-    async def _append_events(self, conn: AsyncConnection, events: Sequence[JobEvent]) -> int:
-        """Insert events not seen before (by event id); returns how many were new."""
-        stmt = self._insert(job_events).on_conflict_do_nothing(index_elements=["event_id"])
-        added = 0
-        for event in events:
-            added += max((await conn.execute(stmt.values(_event_row(event)))).rowcount, 0)
-        return added
+            return await apply_batch(conn, self._insert, changes)
 
     async def fetch_outbox(self, limit: int) -> list[OutboxRow]:
         """The oldest unsent outbox messages."""
@@ -209,13 +184,6 @@ def _list_query(
     return query.order_by(jobs.c.created_at.desc(), jobs.c.job_id.desc())
 
 
-def _keep_first_start(values: dict[str, Any]) -> dict[str, Any]:
-    """`started_at` records the first start: a retry's start does not move it."""
-    if "started_at" in values:
-        return {**values, "started_at": func.coalesce(jobs.c.started_at, values["started_at"])}
-    return values
-
-
 def _new_job_row(job: NewJob) -> dict[str, Any]:
     return {
         "job_id": str(job.job_id),
@@ -231,17 +199,6 @@ def _new_job_row(job: NewJob) -> dict[str, Any]:
         "error": None,
         "created_at": job.created_at,
         "updated_at": job.created_at,
-    }
-
-
-def _event_row(event: JobEvent) -> dict[str, Any]:
-    return {
-        "event_id": str(event.event_id),
-        "job_id": str(event.job_id),
-        "seq": event.seq,
-        "type": event.type,
-        "occurred_at": event.occurred_at,
-        "payload": encode_event(event).decode(),
     }
 
 
