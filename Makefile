@@ -10,12 +10,14 @@ DEV_USER ?= alice
 TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),$(DEV_USER))
 export DARKROOM_ENV ?= dev
 
-.PHONY: install run test test-unit lint schemas token clean help
+.PHONY: install run test test-unit lint schemas token bench bench-quick clean help
 
 help:
 	@echo "make run      start the embedded stack (Tansu, gateway, relay, projector, image worker, notifier)"
 	@echo "make test     run every test (unit, integration, end to end)"
 	@echo "make schemas  regenerate libs/contracts JSON Schemas"
+	@echo "make bench    benchmark suite (3 runs per scenario, ~45 min) -> docs/benchmarks.md"
+	@echo "make bench-quick   small sizes, one run (a smoke check)"
 	@echo "make token USER=alice   print a development bearer token"
 
 $(STAMP): constraints.txt requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES))
@@ -50,6 +52,13 @@ schemas: $(STAMP)
 
 token: $(STAMP)
 	@$(BIN)/darkroom-token $(TOKEN_USER)
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.report
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench.run --quick
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -217,7 +217,8 @@ async def main(argv: list[str] | None = None) -> None:
         result = await SCENARIOS[args.scenario](client, args)
     finally:
         await client.close()
-    sys.stdout.write(json.dumps({"scenario": args.scenario, "jobs": args.jobs, **result}) + "\n")
+    jobs = int(args.rate * args.duration) if args.scenario == "submit-rate" else args.jobs
+    sys.stdout.write(json.dumps({"scenario": args.scenario, "jobs": jobs, **result}) + "\n")
 
 
 if __name__ == "__main__":

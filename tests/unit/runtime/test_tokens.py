@@ -118,3 +118,20 @@ def test_the_development_secret_signs_without_a_key_length_warning() -> None:
     token, _ = service.issue("alice", HOUR)
 
     assert service.verify(token).user_id == "alice"
+
+
+def test_a_verified_token_is_served_from_cache_until_it_expires_then_checked_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    service = TokenService(DEV_JWT_SECRET, "darkroom")
+    token, expires = service.issue("alice", timedelta(minutes=5))
+    assert service.verify(token).user_id == "alice"  # checked once, then cached
+
+    def refuse(_: str) -> None:
+        raise TokenError("checked again")
+
+    monkeypatch.setattr(service, "_decode", refuse)
+    assert service.verify(token).user_id == "alice"  # served from the cache
+    monkeypatch.setattr("darkroom.runtime.auth.tokens.time.time", lambda: expires.timestamp() + 1)
+    with pytest.raises(TokenError, match="checked again"):
+        service.verify(token)  # expired in the cache: verified from scratch
