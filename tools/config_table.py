@@ -1,7 +1,7 @@
 """Print, or write into README.md, the table of every environment variable the services read.
 
-    python tools/config_table.py            # print the table
-    python tools/config_table.py --write    # replace the table between the README markers
+python tools/config_table.py            # print the table
+python tools/config_table.py --write    # replace the table between the README markers
 """
 
 from __future__ import annotations
