@@ -59,6 +59,7 @@ def newest_full_run() -> Path:
 
 def load(path: Path) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
     records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    records = [r for r in records if "error" not in r]
     figures: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for record in records:
         if record["scenario"] == "floor":
@@ -114,6 +115,11 @@ def cpu_table(records: list[dict[str, Any]]) -> list[str]:
     return lines + rss
 
 
+def sizes_line(records: list[dict[str, Any]]) -> str:
+    sizes = {r["scenario"]: r["jobs"] for r in records}
+    return "- Sizes (jobs): " + ", ".join(f"{name} {jobs:,}" for name, jobs in sizes.items()) + "."
+
+
 def conditions(records: list[dict[str, Any]], path: Path) -> list[str]:
     first = records[0]
     loads = [r["loadavg_before"][0] for r in records if "loadavg_before" in r]
@@ -121,6 +127,7 @@ def conditions(records: list[dict[str, Any]], path: Path) -> list[str]:
     return [
         f"- Run `{path.name}`: {first['date']}, commit `{first['commit']}`, {first['cores']} cores, "
         f"Python {first['python']}, database {first['database']}, {runs} run(s) per scenario.",
+        sizes_line(records),
         f"- Machine load (1 min) before the runs: {min(loads):.2f}–{max(loads):.2f}."
         if loads
         else "",

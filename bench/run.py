@@ -51,6 +51,7 @@ def jobs_of(args: list[str], sizes: dict[str, int]) -> int:
 
 def loadgen_command(stack: BenchStack, args: list[str], sizes: dict[str, int]) -> list[str]:
     extra = [f"--{key}={value}" for key, value in sizes.items()]
+    extra.append(f"--timeout={max(600, sizes.get('jobs', 0) // 10)}")
     return [
         sys.executable,
         "-m",
@@ -63,9 +64,13 @@ def loadgen_command(stack: BenchStack, args: list[str], sizes: dict[str, int]) -
     ]
 
 
-def run_scenario(name: str, quick: bool, database_url: str | None) -> dict[str, Any]:
+def run_scenario(
+    name: str, quick: bool, database_url: str | None, size: int | None = None
+) -> dict[str, Any]:
     args, full, small, env = SCENARIOS[name]
     sizes = small if quick else full
+    if size is not None:
+        sizes = {next(iter(sizes)): size}
     with (
         tempfile.TemporaryDirectory(prefix="darkroom-bench-") as workdir,
         BenchStack(Path(workdir), database_url, env) as stack,
@@ -124,6 +129,12 @@ def run_floor(quick: bool) -> dict[str, Any]:
     return {"scenario": "floor", "result": {line["scenario"]: line for line in lines}, "jobs": jobs}
 
 
+def run_one(name: str, quick: bool, database_url: str | None, size: int | None) -> dict[str, Any]:
+    if name == "floor":
+        return run_floor(quick)
+    return run_scenario(name, quick, database_url, size)
+
+
 def conditions(database_url: str | None) -> dict[str, Any]:
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
@@ -149,20 +160,31 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument(
         "--only", default=",".join([*SCENARIOS, "floor"]), help="comma-separated scenarios"
     )
+    parser.add_argument(
+        "--size",
+        action="append",
+        default=[],
+        metavar="SCENARIO=N",
+        help="override a scenario's size (jobs, or seconds for A_rate), e.g. B_e2e=5000",
+    )
     args = parser.parse_args(argv)
     database_url = os.environ.get("DATABASE_URL") or None
     repeat = args.repeat or (1 if args.quick else 3)
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"{datetime.now(UTC):%Y%m%dT%H%M%S}{'-quick' if args.quick else ''}.jsonl"
     base = conditions(database_url) | {"quick": args.quick}
+    sizes = {k: int(v) for k, v in (item.split("=", 1) for item in args.size)}
     for name in args.only.split(","):
         for run in range(1, repeat + 1):
             started = time.perf_counter()
-            record = (
-                run_floor(args.quick)
-                if name == "floor"
-                else run_scenario(name, args.quick, database_url)
-            )
+            try:
+                record = run_one(name, args.quick, database_url, sizes.get(name))
+            except Exception as exc:  # a failed scenario is recorded; the suite goes on
+                record = {
+                    "scenario": name,
+                    "error": f"{type(exc).__name__}: {exc}"[-2000:],
+                    "result": {},
+                }
             record |= base | {"run": run, "seconds": round(time.perf_counter() - started, 1)}
             with out.open("a") as f:
                 f.write(json.dumps(record) + "\n")
