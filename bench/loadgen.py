@@ -161,6 +161,8 @@ async def scenario_progress(client: Client, args: argparse.Namespace) -> dict[st
     first_last = [0.0, 0.0]
 
     def on_event(kind: str, data: str, received: float) -> bool:
+        if not kind.startswith("job."):
+            return False  # keep-alive pings
         event = json.loads(data)
         if kind == "job.progress":
             progress[0] += 1

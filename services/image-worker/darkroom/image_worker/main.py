@@ -42,6 +42,7 @@ def create_app(settings: ImageWorkerSettings) -> AsgiFastStream:
         session_timeout_ms=settings.kafka_session_timeout_ms,
         fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
         decoder=raw_body,
+        max_workers=settings.worker_concurrency,
     )
     async def on_image_requested(payload: bytes) -> None:
         if (request := decode_request(payload)) is None:

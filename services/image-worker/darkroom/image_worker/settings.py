@@ -15,6 +15,11 @@ class ImageWorkerSettings(
 
     image_worker_host: str = Field("127.0.0.1", description="Address of the worker's /healthz.")
     image_worker_port: int = Field(8010, description="Port of the worker's /healthz.")
+    worker_concurrency: PositiveInt = Field(
+        4,
+        description="Jobs processed at once: one consumer per slot, concurrent between partitions, each "
+        "committing its own partitions after the outcome is acknowledged (at most the topic's partitions).",
+    )
     local_provider_steps: PositiveInt = Field(
         4, ge=3, description="Progress steps of the local provider."
     )
