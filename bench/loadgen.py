@@ -179,6 +179,10 @@ async def scenario_progress(client: Client, args: argparse.Namespace) -> dict[st
     await asyncio.wait_for(ready.wait(), 30)
     await closed_loop(client, args.jobs, args.concurrency)
     await asyncio.wait_for(listener, args.timeout)
+    if len(finished) < args.jobs:
+        raise RuntimeError(
+            f"the stream ended after {len(finished)} of {args.jobs} jobs (it fell behind)"
+        )
     span = max(first_last[1] - first_last[0], 1e-9)
     return {
         "progress_events": progress[0],

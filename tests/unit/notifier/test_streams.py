@@ -2,7 +2,7 @@
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import aclosing
 
 import pytest
@@ -10,7 +10,7 @@ from sse_starlette import ServerSentEvent
 
 from darkroom.contracts.events import JobEvent, parse_event
 from darkroom.notifier.hub import Hub
-from darkroom.notifier.streams import job_stream
+from darkroom.notifier.streams import job_stream, user_stream
 from tests.factories import job_timeline
 
 FULL_RUN = ("job.queued", "job.started", "job.progress", "job.completed")
@@ -19,8 +19,8 @@ FULL_RUN = ("job.queued", "job.started", "job.progress", "job.completed")
 class FakeEventStore:
     """The recorded history; `during_read` runs inside `events_for`, before the history is returned.
 
-    `has_event` answers True (the projector has caught up) unless `unrecorded_checks` says how
-    many times it must answer False first.
+    `recorded_events` finds every event asked about (the projector has caught up) unless
+    `unrecorded_checks` says how many times it must find none first.
     """
 
     def __init__(
@@ -33,6 +33,7 @@ class FakeEventStore:
         self.during_read = during_read
         self.unrecorded_checks = unrecorded_checks
         self.checked: list[uuid.UUID] = []
+        self.queries = 0
 
     async def events_for(self, job_id: uuid.UUID, after_seq: int = 0) -> list[JobEvent]:
         if self.during_read is not None:
@@ -40,9 +41,10 @@ class FakeEventStore:
         found = [e for e in self.history if e.job_id == job_id and e.seq > after_seq]
         return sorted(found, key=lambda e: e.seq)
 
-    async def has_event(self, event_id: uuid.UUID) -> bool:
-        self.checked.append(event_id)
-        return len(self.checked) > self.unrecorded_checks
+    async def recorded_events(self, event_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+        self.checked.extend(event_ids)
+        self.queries += 1
+        return set(event_ids) if len(self.checked) > self.unrecorded_checks else set()
 
 
 def publish_all(hub: Hub, events: Sequence[JobEvent]) -> Callable[[], None]:
@@ -166,3 +168,19 @@ async def test_a_terminal_event_the_store_never_records_is_sent_after_the_settle
     sent = await collect(job_stream(events[0].job_id, 0, hub, store, settle_s=0.05))  # type: ignore[arg-type]
 
     assert seqs(sent) == [1, 2, 3, 4]
+
+
+async def test_a_user_stream_checks_the_terminal_events_of_a_batch_of_jobs_in_one_query() -> None:
+    hub, user = Hub(), "user-batch"
+    jobs = [job_timeline("job.started", "job.completed", user_id=user) for _ in range(5)]
+    store = FakeEventStore([])
+    stream = user_stream(user, hub, store, settle_s=2)  # type: ignore[arg-type]
+    async with aclosing(stream):
+        first = asyncio.ensure_future(anext(stream))
+        await asyncio.sleep(0)  # the stream is subscribed and waiting
+        for events in jobs:
+            for event in events:
+                hub.publish(event)
+        sent = [await first] + [await anext(stream) for _ in range(9)]
+    assert len(sent) == 10
+    assert len(store.checked) == 5 and store.queries == 1  # five terminal events, one query

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from tenacity import AsyncRetrying, RetryError, retry_if_result, stop_after_delay, wait_fixed
 
@@ -13,26 +14,29 @@ from darkroom.runtime.db import JobStore
 logger = logging.getLogger(__name__)
 
 
-async def when_recorded(event: JobEvent, store: JobStore, timeout_s: float) -> JobEvent:
-    """Return the event once it is recorded (terminal events only; others pass at once).
+async def when_recorded(events: Sequence[JobEvent], store: JobStore, timeout_s: float) -> None:
+    """Return once every terminal event among `events` is recorded; others do not wait.
 
-    Waits at most `timeout_s` (the projector is down or far behind), then lets it through
-    anyway: a late event beats a stream that never ends.
+    One query checks a whole batch, so a stream carrying many jobs waits about one projector
+    lag per batch, not one per job. After `timeout_s` (the projector is down or far behind) the
+    events go out anyway: a late event beats a stream that never ends.
     """
-    if not is_terminal(event):
-        return event
+    waiting = {e.event_id for e in events if is_terminal(e)}
+    if not waiting:
+        return
+
+    async def still_missing() -> bool:
+        waiting.difference_update(await store.recorded_events(waiting))
+        return bool(waiting)
+
     retrying = AsyncRetrying(
-        retry=retry_if_result(lambda recorded: not recorded),
-        wait=wait_fixed(0.01),
-        stop=stop_after_delay(timeout_s),
+        retry=retry_if_result(bool), wait=wait_fixed(0.01), stop=stop_after_delay(timeout_s)
     )
     try:
-        await retrying(store.has_event, event.event_id)
+        await retrying(still_missing)
     except RetryError:
         logger.warning(
-            "job %s: %s not recorded after %.0f s; sending it anyway",
-            event.job_id,
-            event.type,
+            "%d terminal events not recorded after %.0f s; sending them anyway",
+            len(waiting),
             timeout_s,
         )
-    return event

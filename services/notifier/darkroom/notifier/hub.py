@@ -32,6 +32,13 @@ class Subscription:
         except asyncio.QueueFull:
             self.overflowed = True
 
+    def drain(self) -> list[JobEvent]:
+        """Every event already queued, without waiting."""
+        events = []
+        while not self.queue.empty():
+            events.append(self.queue.get_nowait())
+        return events
+
     async def next(self) -> JobEvent:
         if self.overflowed and self.queue.empty():
             raise StreamOverflow("the stream fell behind")

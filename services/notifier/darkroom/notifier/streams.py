@@ -32,7 +32,8 @@ async def job_stream(
         for seq in sorted(backlog):
             if seq > last:
                 last = seq
-                yield to_sse(await when_recorded(backlog[seq], store, settle_s), str(seq))
+                await when_recorded([backlog[seq]], store, settle_s)
+                yield to_sse(backlog[seq], str(seq))
                 if is_terminal(backlog[seq]):
                     return
         while True:
@@ -42,7 +43,8 @@ async def job_stream(
                 return  # the client reconnects with Last-Event-ID and resumes from the history
             if event.seq > last:
                 last = event.seq
-                yield to_sse(await when_recorded(event, store, settle_s), str(event.seq))
+                await when_recorded([event], store, settle_s)
+                yield to_sse(event, str(event.seq))
                 if is_terminal(event):
                     return
 
@@ -50,11 +52,17 @@ async def job_stream(
 async def user_stream(
     user_id: str, hub: Hub, store: JobStore, settle_s: float = 10.0
 ) -> AsyncIterator[ServerSentEvent]:
-    """Live events of all the user's jobs (ids are `job_id:seq`); it never ends by itself."""
+    """Live events of all the user's jobs (ids are `job_id:seq`); it never ends by itself.
+
+    Events go out in batches of whatever is queued, each batch once its terminal events are
+    recorded: one database check per batch keeps the stream up with many jobs at once.
+    """
     with hub.user(user_id) as sub:
         while True:
             try:
-                event = await sub.next()
+                batch = [await sub.next(), *sub.drain()]
             except StreamOverflow:
                 return
-            yield to_sse(await when_recorded(event, store, settle_s), f"{event.job_id}:{event.seq}")
+            await when_recorded(batch, store, settle_s)
+            for event in batch:
+                yield to_sse(event, f"{event.job_id}:{event.seq}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -131,11 +131,12 @@ class JobStore:
             payloads = (await conn.execute(query)).scalars().all()
         return [job_event_adapter.validate_json(p) for p in payloads]
 
-    async def has_event(self, event_id: uuid.UUID) -> bool:
-        """Whether the event is in the job's recorded history."""
-        query = select(job_events.c.id).where(job_events.c.event_id == str(event_id))
+    async def recorded_events(self, event_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of these events are in the recorded history (one query for all of them)."""
+        wanted = [str(i) for i in event_ids]
+        query = select(job_events.c.event_id).where(job_events.c.event_id.in_(wanted))
         async with self.db.read() as conn:
-            return (await conn.execute(query)).first() is not None
+            return {uuid.UUID(found) for found in (await conn.execute(query)).scalars()}
 
     async def apply_events(self, changes: Sequence[tuple[JobEvent, dict[str, Any]]]) -> int:
         """Record each event once and apply its column changes if it is newer than the job.
