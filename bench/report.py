@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 FINDINGS = ROOT / "bench" / "findings.md"
 OUT = ROOT / "docs" / "benchmarks.md"
+FAILED: list[dict[str, Any]] = []
 PROCESSES = ("gateway", "relay", "projector", "image-worker", "notifier", "broker", "loadgen")
 
 # scenario, figure, label, target (text), floor (scenario, figure) or None
@@ -58,8 +59,10 @@ def newest_full_run() -> Path:
 
 
 def load(path: Path) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
-    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    records = [r for r in records if "error" not in r]
+    everything = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    records = [r for r in everything if "error" not in r]
+    FAILED.clear()
+    FAILED.extend(r for r in everything if "error" in r)
     figures: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for record in records:
         if record["scenario"] == "floor":
@@ -120,14 +123,27 @@ def sizes_line(records: list[dict[str, Any]]) -> str:
     return "- Sizes (jobs): " + ", ".join(f"{name} {jobs:,}" for name, jobs in sizes.items()) + "."
 
 
+def failed_line() -> str:
+    if not FAILED:
+        return ""
+    items = [
+        f"{r['scenario']} run {r['run']} ({r['error'].strip().splitlines()[-1][:120]})"
+        for r in FAILED
+    ]
+    return "- Failed runs, left out of the figures: " + "; ".join(items) + "."
+
+
 def conditions(records: list[dict[str, Any]], path: Path) -> list[str]:
     first = records[0]
     loads = [r["loadavg_before"][0] for r in records if "loadavg_before" in r]
     runs = max(r["run"] for r in records)
     return [
-        f"- Run `{path.name}`: {first['date']}, commit `{first['commit']}`, {first['cores']} cores, "
+        f"- Run `{path.name}`: {first['date']}, commit(s) "
+        + ", ".join(f"`{c}`" for c in sorted({r["commit"] for r in records}))
+        + f", {first['cores']} cores, "
         f"Python {first['python']}, database {first['database']}, {runs} run(s) per scenario.",
         sizes_line(records),
+        failed_line(),
         f"- Machine load (1 min) before the runs: {min(loads):.2f}–{max(loads):.2f}."
         if loads
         else "",
