@@ -147,9 +147,12 @@ def event_emitter(publisher: Any) -> Emit:
     only then does the caller commit the request: at-least-once, with one round trip per job
     instead of one per event.
     """
-    pending: list[asyncio.Future[Any]] = []
+    # Per job: jobs running concurrently in one process share this emitter, and a job's outcome
+    # must wait for (and answer for) its own events only.
+    pending: dict[object, list[asyncio.Future[Any]]] = {}
 
     async def emit(event: JobEvent) -> None:
+        acks = pending.setdefault(event.job_id, [])
         try:
             ack = await publisher.publish(
                 encode_event(event),
@@ -157,11 +160,12 @@ def event_emitter(publisher: Any) -> Emit:
                 headers=event_headers(event),
                 no_confirm=True,
             )
-            pending.append(ack)
+            acks.append(ack)
             if is_terminal(event):
-                acks, pending[:] = list(pending), []
+                del pending[event.job_id]
                 await asyncio.gather(*acks)
         except Exception as exc:
+            pending.pop(event.job_id, None)
             raise EmitFailed(str(exc)) from exc
 
     return emit
