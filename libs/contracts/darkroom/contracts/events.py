@@ -59,7 +59,6 @@ JobEvent = Annotated[
 TERMINAL_EVENT_TYPES = frozenset({"job.completed", "job.failed"})
 
 job_event_adapter: TypeAdapter[JobEvent] = TypeAdapter(JobEvent)
-job_events_adapter: TypeAdapter[list[JobEvent]] = TypeAdapter(list[JobEvent])
 
 
 def parse_event(data: bytes | str) -> JobEvent:

@@ -42,19 +42,6 @@ class BaseServiceSettings(BaseSettings):
         description="Id of this process (host-pid by default).",
     )
 
-    def _refuse_dev_secrets(self, **secrets: SecretStr | None) -> None:
-        if self.darkroom_env != "prod":
-            return
-        weak = [
-            n
-            for n, s in secrets.items()
-            if s is not None and s.get_secret_value().startswith(DEV_SECRET_PREFIX)
-        ]
-        if weak:
-            raise ValueError(
-                f"DARKROOM_ENV=prod refuses the development default of {', '.join(weak)}: set real secrets"
-            )
-
 
 class KafkaSettings(BaseSettings):
     """Where the Kafka-compatible broker is and how topics are named and created."""
@@ -139,11 +126,24 @@ class ObservabilitySettings(BaseSettings):
 
 
 class SecretsCheck(BaseServiceSettings, AuthSettings):
-    """Base of settings that hold the JWT secret: refuses dev secrets in prod."""
+    """Base of settings that hold secrets: in prod, a secret whose default is a development
+    secret must have been set to something else (JWT_SECRET, and ASSET_URL_SECRET where present)."""
 
     @model_validator(mode="after")
     def _check_secrets(self) -> Self:
-        self._refuse_dev_secrets(
-            JWT_SECRET=self.jwt_secret, ASSET_URL_SECRET=getattr(self, "asset_url_secret", None)
-        )
+        if self.darkroom_env != "prod":
+            return self
+        weak = [
+            name.upper()
+            for name, field in type(self).model_fields.items()
+            if _is_dev_secret(field.default) and _is_dev_secret(getattr(self, name))
+        ]
+        if weak:
+            raise ValueError(
+                f"DARKROOM_ENV=prod refuses the development default of {', '.join(weak)}: set real secrets"
+            )
         return self
+
+
+def _is_dev_secret(value: object) -> bool:
+    return isinstance(value, SecretStr) and value.get_secret_value().startswith(DEV_SECRET_PREFIX)

@@ -46,10 +46,6 @@ async def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-async def get_store(services: ServicesDep) -> JobStore:
-    return services.store
-
-
 async def current_user(
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
@@ -64,4 +60,3 @@ async def current_user(
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]
-StoreDep = Annotated[JobStore, Depends(get_store)]
