@@ -10,12 +10,13 @@ DEV_USER ?= alice
 TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),$(DEV_USER))
 export DARKROOM_ENV ?= dev
 
-.PHONY: install run test test-unit lint schemas token bench bench-quick clean help
+.PHONY: install run test test-unit soak lint schemas token bench bench-quick clean help
 
 help:
 	@echo "make run      start the embedded stack (Tansu, gateway, relay, projector, image worker, notifier)"
 	@echo "make test     run every test (unit, integration, end to end)"
 	@echo "make schemas  regenerate libs/contracts JSON Schemas"
+	@echo "make soak     2,000 jobs while the worker is killed at random (about 5 min)"
 	@echo "make bench    benchmark suite (3 runs per scenario, ~45 min) -> docs/benchmarks.md"
 	@echo "make bench-quick   small sizes, one run (a smoke check)"
 	@echo "make token USER=alice   print a development bearer token"
@@ -38,6 +39,9 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+soak: $(STAMP)
+	$(BIN)/python -m pytest -q -s -m slow tests/soak
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests/unit

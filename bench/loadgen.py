@@ -6,8 +6,9 @@
     python -m bench.loadgen sequential --jobs 500
     python -m bench.loadgen progress --jobs 2000 --concurrency 50
 
-Each prints one JSON object. Latencies are in milliseconds. Jobs are the smallest image the local
-provider makes (64x64, one image) with no step delay; the stack decides how many progress steps.
+Each prints one JSON object. Latencies are in milliseconds. Jobs are no-op jobs: the local
+provider's model `noop` (no image work; one stored 64x64 PNG), no step delay; the stack decides
+how many progress steps.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ BODY = {
     "width": 64,
     "height": 64,
     "seed": 7,
+    "model": "noop",  # the local provider's model that does no image work (see docs/benchmarks.md)
 }
 
 
@@ -113,6 +115,18 @@ async def listen(client: Client, on_event: Any, ready: asyncio.Event) -> None:
                 return
 
 
+async def until_done_or_stream_ends(
+    done: asyncio.Event, listener: asyncio.Task[None], limit_s: float, seen: set[str], jobs: int
+) -> None:
+    """Wait for every completion; a stream that ends first fails the run instead of hanging it."""
+    waiter = asyncio.ensure_future(done.wait())
+    await asyncio.wait({waiter, listener}, timeout=limit_s, return_when=asyncio.FIRST_COMPLETED)
+    if not done.is_set():
+        waiter.cancel()
+        why = "the stream ended" if listener.done() else f"timed out after {limit_s:.0f} s"
+        raise RuntimeError(f"{why} with {len(seen)} of {jobs} jobs completed")
+
+
 async def scenario_e2e(client: Client, args: argparse.Namespace) -> dict[str, Any]:
     done, ready, all_done = set[str](), asyncio.Event(), asyncio.Event()
 
@@ -128,7 +142,7 @@ async def scenario_e2e(client: Client, args: argparse.Namespace) -> dict[str, An
     await asyncio.wait_for(ready.wait(), 30)
     started = time.perf_counter()
     _, submit_wall = await closed_loop(client, args.jobs, args.concurrency)
-    await asyncio.wait_for(all_done.wait(), args.timeout)
+    await until_done_or_stream_ends(all_done, listener, args.timeout, done, args.jobs)
     wall = time.perf_counter() - started
     await listener
     return {

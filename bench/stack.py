@@ -11,6 +11,7 @@ import sys
 import uuid
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import asyncpg
 
@@ -103,7 +104,7 @@ class BenchStack:
     async def _admin(self, sql: str) -> None:
         await self._fetchval(self.admin_url or "", sql)
 
-    async def _fetchval(self, url: str, sql: str, *args: object) -> object:
+    async def _fetchval(self, url: str, sql: str, *args: object) -> Any:
         conn = await asyncpg.connect(self._plain(url))
         try:
             return await conn.fetchval(sql, *args)

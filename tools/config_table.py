@@ -6,6 +6,7 @@ python tools/config_table.py --write    # replace the table between the README m
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,10 @@ START, END = "<!-- config-table:start -->", "<!-- config-table:end -->"
 
 def _default(field: Any) -> str:
     if field.default_factory is not None:
-        return "host-pid" if field.default_factory.__name__ == "_default_instance_id" else "[]"
+        if field.default_factory.__name__ == "_default_instance_id":
+            return "host-pid"
+        made = field.default_factory()
+        return f"`{json.dumps(made, default=lambda m: m.model_dump(exclude_none=True))}`"
     value = field.default
     if isinstance(value, SecretStr):
         return "dev secret (refused when `DARKROOM_ENV=prod`)"

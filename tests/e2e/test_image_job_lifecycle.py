@@ -12,6 +12,7 @@ from darkroom.runtime.settings import KafkaSettings
 from tests.e2e.client import follow, submit, wait_for_status
 from tests.fixtures.procs import Stack
 from tests.fixtures.tokens import auth, token_for
+from tests.integration.helpers import read_topic
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
@@ -93,7 +94,7 @@ async def test_eventsource_style_stream_token_in_the_url_works_and_api_tokens_th
         assert api_with_stream_token.status_code == 403
 
 
-async def test_malformed_requests_on_every_partition_are_skipped_and_jobs_behind_them_complete(
+async def test_malformed_requests_on_every_partition_are_dead_lettered_and_jobs_behind_them_complete(
     stack: Stack,
 ) -> None:
     settings = KafkaSettings(
@@ -104,7 +105,8 @@ async def test_malformed_requests_on_every_partition_are_skipped_and_jobs_behind
     await producer.start()
     try:
         topic = settings.topics.image_requested
-        for partition in await producer.partitions_for(topic):
+        partitions = await producer.partitions_for(topic)
+        for partition in partitions:
             await producer.send_and_wait(topic, b"{not json", partition=partition)
             await producer.send_and_wait(
                 topic, b'{"type": "job.image.requested"}', partition=partition
@@ -117,3 +119,13 @@ async def test_malformed_requests_on_every_partition_are_skipped_and_jobs_behind
         for job in jobs:
             events = await follow(http, job["events_url"], auth(user))
             assert events[-1].event == "job.completed"
+    dead = await read_topic(
+        settings.kafka_bootstrap_servers, settings.topics.image_dlq, 2 * len(partitions)
+    )
+    assert sorted(r.value for r in dead) == sorted(
+        [b"{not json", b'{"type": "job.image.requested"}'] * len(partitions)
+    )
+    for record in dead:
+        headers = {k: v.decode() for k, v in record.headers}
+        assert headers["dlq-original-topic"] == settings.topics.image_requested
+        assert headers["dlq-error-code"] == "invalid_input"

@@ -126,10 +126,16 @@ async def test_creating_a_job_on_postgresql_notifies_the_outbox_listener(
         await db.dispose()
 
 
-async def test_outbox_notifications_yield_false_on_sqlite(sqlite_store: JobStore) -> None:
-    called: list[None] = []
-    async with outbox_notifications(sqlite_store.db, lambda: called.append(None)) as listening:
-        assert listening is False
+async def test_a_commit_by_another_connection_wakes_the_sqlite_watch(
+    sqlite_store: JobStore,
+) -> None:
+    woken = asyncio.Event()
+    async with outbox_notifications(sqlite_store.db, woken.set) as listening:
+        assert listening is True
+        await asyncio.wait_for(woken.wait(), timeout=5)  # the first look always wakes
+        woken.clear()
+        await asyncio.sleep(0.05)
+        assert not woken.is_set()  # nothing committed: no wake-up
         job, events, messages = new_job(random_user())
         await sqlite_store.create_job(job, events, messages)
-    assert called == []
+        await asyncio.wait_for(woken.wait(), timeout=5)

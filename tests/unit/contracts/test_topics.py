@@ -20,8 +20,12 @@ def test_a_suffix_is_appended_to_every_topic_and_group_name() -> None:
 
     assert names.model_dump() == {
         "image_requested": "jobs.image.requested.t1",
+        "image_retry": "jobs.image.retry.t1",
+        "image_dlq": "jobs.image.dlq.t1",
         "events": "jobs.events.t1",
+        "control": "jobs.control.t1",
         "image_worker_group": "image-worker.t1",
+        "image_retry_group": "image-retry-scheduler.t1",
         "projector_group": "projector.t1",
     }
 
@@ -36,4 +40,12 @@ def test_the_image_request_topic_follows_the_suffix() -> None:
     names = Topics.with_suffix("t1")
 
     assert names.requested(JobType.IMAGE) == "jobs.image.requested.t1"
-    assert names.all_topics() == ["jobs.image.requested.t1", "jobs.events.t1"]
+    assert names.retry(JobType.IMAGE) == "jobs.image.retry.t1"
+    assert names.dead_letters(JobType.IMAGE) == "jobs.image.dlq.t1"
+    assert names.all_topics() == [
+        "jobs.image.requested.t1",
+        "jobs.image.retry.t1",
+        "jobs.image.dlq.t1",
+        "jobs.events.t1",
+        "jobs.control.t1",
+    ]

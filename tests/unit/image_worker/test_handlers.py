@@ -1,21 +1,22 @@
-"""`handle_image_requested`: every attempt ends as events, numbered and identified deterministically."""
+"""Image attempts through the shared machinery: events numbered and identified deterministically."""
 
 import hashlib
+from functools import partial
 
 import pytest
 
 from darkroom.contracts.errors import ErrorCode
 from darkroom.contracts.events import JobCompleted, JobEvent, JobFailed, JobProgress
 from darkroom.contracts.requests import ImageJobRequested
-from darkroom.image_worker.handlers import (
-    WorkerDeps,
-    decode_request,
-    handle_image_requested,
-)
+from darkroom.image_worker.handlers import WorkerDeps, generate_images
 from darkroom.runtime.kafka import EmitFailed
 from darkroom.runtime.storage import StoreUnavailable
+from darkroom.runtime.worker import RetryPolicy, run_attempt
 from tests.factories import image_params, image_request
 from tests.unit.image_worker.fakes import FakeObjectStore, FakeProvider
+from tests.unit.runtime.worker_fakes import ORIGIN, FakeBroker
+
+ONE_ATTEMPT = RetryPolicy(max_attempts=1)
 
 STEPS = 4
 
@@ -25,20 +26,12 @@ async def run(
     provider: FakeProvider | None = None,
     store: FakeObjectStore | None = None,
 ) -> list[JobEvent]:
-    """Handle `request` once; returns the events emitted, in order."""
-    emitted: list[JobEvent] = []
-
-    async def emit(event: JobEvent) -> None:
-        emitted.append(event)
-
-    deps = WorkerDeps(
-        provider=provider or FakeProvider(STEPS),
-        store=store or FakeObjectStore(),
-        emit=emit,
-        worker_id="worker-1",
-    )
-    await handle_image_requested(request, deps)
-    return emitted
+    """Run one attempt of `request` (no retries); returns the events emitted, in order."""
+    broker = FakeBroker()
+    deps = WorkerDeps(provider or FakeProvider(STEPS), store or FakeObjectStore(), broker.emit)
+    work = partial(generate_images, deps=deps)
+    await run_attempt(request, ORIGIN, broker.ports(ONE_ATTEMPT), work)
+    return broker.events
 
 
 async def test_an_attempt_emits_started_progress_per_step_then_completed() -> None:
@@ -95,7 +88,7 @@ async def test_running_the_same_request_twice_gives_identical_event_ids_and_keys
     ("error", "code", "retryable"),
     [
         (ValueError("width too large for this model"), ErrorCode.INVALID_INPUT, False),
-        (TimeoutError(), ErrorCode.PROVIDER_TIMEOUT, True),
+        (TimeoutError(), ErrorCode.PROVIDER_TIMEOUT, True),  # the provider's, not the job's
         (ConnectionError("refused"), ErrorCode.PROVIDER_UNAVAILABLE, True),
         (RuntimeError("bug"), ErrorCode.INTERNAL, False),
     ],
@@ -123,25 +116,17 @@ async def test_an_unavailable_store_fails_the_job_as_a_retryable_storage_error()
 
 @pytest.mark.parametrize("failing_type", ["job.started", "job.progress", "job.completed"])
 async def test_an_unacknowledged_emit_propagates_without_a_job_failed(failing_type: str) -> None:
-    emitted: list[JobEvent] = []
+    broker = FakeBroker()
 
     async def emit(event: JobEvent) -> None:
         if event.type == failing_type:
             raise EmitFailed("broker did not acknowledge")
-        emitted.append(event)
+        await broker.emit(event)
 
-    deps = WorkerDeps(FakeProvider(STEPS), FakeObjectStore(), emit, worker_id="worker-1")
+    ports = broker.ports(ONE_ATTEMPT)
+    ports.emit = emit
+    deps = WorkerDeps(FakeProvider(STEPS), FakeObjectStore(), emit)
     with pytest.raises(EmitFailed):
-        await handle_image_requested(image_request(), deps)
+        await run_attempt(image_request(), ORIGIN, ports, partial(generate_images, deps=deps))
 
-    assert "job.failed" not in [e.type for e in emitted]
-
-
-def test_a_malformed_request_decodes_to_none_instead_of_raising() -> None:
-    assert decode_request(b"{not json") is None
-    assert decode_request(b'{"type": "job.image.requested"}') is None
-
-
-def test_a_valid_request_decodes_to_the_model() -> None:
-    request = image_request()
-    assert decode_request(request.model_dump_json().encode()) == request
+    assert "job.failed" not in broker.types

@@ -141,3 +141,15 @@ def test_make_provider_builds_the_local_provider_with_its_settings() -> None:
 def test_make_provider_refuses_an_unknown_name() -> None:
     with pytest.raises(ValueError, match="Unknown image provider 'dalle'"):
         make_provider("dalle", steps=4, step_delay_s=0.0)
+
+
+async def test_the_noop_model_reports_every_step_and_returns_pngs_of_the_requested_size() -> None:
+    steps = StepRecorder()
+    params = image_params(model="noop", width=128, height=64, num_images=2)
+
+    images = await LocalProvider(steps=5).generate(params, steps)
+
+    assert steps.calls == [(n, 5) for n in range(1, 6)]
+    assert len(images) == 2
+    for image in images:
+        assert Image.open(io.BytesIO(image.data)).size == (128, 64)

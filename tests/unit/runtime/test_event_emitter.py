@@ -18,7 +18,7 @@ class FakePublisher:
     def __init__(self) -> None:
         self.acks: dict[uuid.UUID, asyncio.Future[None]] = {}
 
-    async def publish(self, payload: bytes, **_: Any) -> asyncio.Future[None]:
+    async def send(self, topic: str, payload: bytes, **_: Any) -> asyncio.Future[None]:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.acks[uuid.UUID(json.loads(payload)["event_id"])] = future
         return future
@@ -38,7 +38,7 @@ async def started(emit: Any, event: JobEvent) -> asyncio.Future[None]:
 async def test_progress_returns_at_once_and_the_outcome_waits_for_every_ack_of_its_job() -> None:
     publisher = FakePublisher()
     events = job_timeline("job.started", "job.progress", "job.completed")
-    emit = event_emitter(publisher)
+    emit = event_emitter(publisher, "events")  # type: ignore[arg-type]
     await emit(events[0])
     await emit(events[1])  # returned without any acknowledgement
     outcome = await started(emit, events[2])
@@ -52,7 +52,7 @@ async def test_progress_returns_at_once_and_the_outcome_waits_for_every_ack_of_i
 
 async def test_a_failed_event_of_another_job_does_not_fail_this_jobs_outcome() -> None:
     publisher = FakePublisher()
-    emit = event_emitter(publisher)
+    emit = event_emitter(publisher, "events")  # type: ignore[arg-type]
     a = job_timeline("job.started", "job.completed")
     b = job_timeline("job.started", "job.completed")
     await emit(b[0])

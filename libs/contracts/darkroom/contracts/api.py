@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -113,7 +114,9 @@ class JobView(BaseModel):
 
     job_id: uuid.UUID = Field(description="Id of the job.")
     type: JobType = Field(description="Kind of job.")
-    status: JobStatus = Field(description="queued, running, completed or failed.")
+    status: JobStatus = Field(
+        description="queued, running, retrying, then one of completed, failed or cancelled."
+    )
     progress: int = Field(ge=0, le=100, description="Percent done.")
     message: str | None = Field(None, description="Latest progress note.")
     attempts: int = Field(ge=0, description="Attempts started so far.")
@@ -157,3 +160,15 @@ def resolve_size(body: CreateImageJob) -> tuple[int, int]:
 
 
 __all__ = ["CreateImageJob", "ImageParams", "JobAccepted", "JobPage", "JobView", "resolve_size"]
+
+
+class CancelAnswer(BaseModel):
+    """The answer to `DELETE /v1/jobs/{id}`."""
+
+    job_id: uuid.UUID
+    status: JobStatus = Field(description="The job's status after this request.")
+    outcome: Literal["cancelled", "stopping", "already_cancelled", "already_finished"] = Field(
+        description="cancelled: it had not started and never will; stopping: it runs and stops at "
+        "its next step; already_cancelled / already_finished: nothing changed."
+    )
+    detail: str = Field(description="The outcome in words.")

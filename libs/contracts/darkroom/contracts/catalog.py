@@ -6,7 +6,9 @@ DEFAULT_PROVIDER = "local"
 
 PROVIDER_MODELS: dict[str, tuple[str, ...]] = {
     # The built-in provider: procedural art, no network, deterministic per prompt and seed.
-    "local": ("procedural",),
+    # `noop` does no image work (a flat grey PNG of the requested size): benchmarks and tests of
+    # the pipeline itself.
+    "local": ("procedural", "noop"),
 }
 
 AspectRatio = Literal["1:1", "16:9", "9:16", "4:3", "3:4"]

@@ -13,6 +13,7 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "rate_limited"
     STORAGE_ERROR = "storage_error"
     TIMEOUT = "timeout"
+    STALLED = "stalled"  # no worker reported on a running job, attempt after attempt
     INTERNAL = "internal"
 
 
@@ -23,6 +24,7 @@ RETRYABLE_CODES = frozenset(
         ErrorCode.RATE_LIMITED,
         ErrorCode.STORAGE_ERROR,
         ErrorCode.TIMEOUT,
+        ErrorCode.STALLED,
     }
 )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, TypeAdapter
+from pydantic import AwareDatetime, Field, TypeAdapter
 
 from darkroom.contracts.assets import JobResult
 from darkroom.contracts.envelope import Envelope
@@ -41,6 +41,16 @@ class JobCompleted(Envelope):
     result: JobResult = Field(description="The stored outputs.")
 
 
+class JobRetrying(Envelope):
+    """An attempt failed with a retryable error; the next attempt is scheduled (not terminal)."""
+
+    type: Literal["job.retrying"] = "job.retrying"
+    code: ErrorCode = Field(description="Why the attempt failed.")
+    message: str = Field(max_length=2000, description="Human-readable reason.")
+    next_attempt: int = Field(ge=2, description="The attempt that will run next.")
+    next_attempt_at: AwareDatetime = Field(description="When the next attempt may start.")
+
+
 class JobFailed(Envelope):
     """The job ended without a result (terminal)."""
 
@@ -50,13 +60,21 @@ class JobFailed(Envelope):
     retryable: bool = Field(description="Whether trying again may succeed.")
 
 
+class JobCancelled(Envelope):
+    """The job was cancelled: before it ran, or at a step boundary while it ran (terminal)."""
+
+    type: Literal["job.cancelled"] = "job.cancelled"
+    cancelled_by: str = Field(description="The user who asked for the cancel.")
+    while_running: bool = Field(description="Whether an attempt was running and was stopped.")
+
+
 JobEvent = Annotated[
-    JobQueued | JobStarted | JobProgress | JobCompleted | JobFailed,
+    JobQueued | JobStarted | JobProgress | JobRetrying | JobCompleted | JobFailed | JobCancelled,
     Field(discriminator="type"),
 ]
 """Any job event; dispatch with `match` and end with `assert_never`."""
 
-TERMINAL_EVENT_TYPES = frozenset({"job.completed", "job.failed"})
+TERMINAL_EVENT_TYPES = frozenset({"job.completed", "job.failed", "job.cancelled"})
 
 job_event_adapter: TypeAdapter[JobEvent] = TypeAdapter(JobEvent)
 

@@ -11,12 +11,11 @@ from darkroom.contracts.envelope import TraceContext
 from darkroom.contracts.params import ImageParams
 
 
-class ImageJobRequested(BaseModel):
-    """A text-to-image job to run, on `jobs.image.requested`, keyed by job id."""
+class JobRequested(BaseModel):
+    """What every job request carries, whatever the job type; keyed by job id."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    type: Literal["job.image.requested"] = "job.image.requested"
     request_id: uuid.UUID = Field(description="Unique id of this request message.")
     job_id: uuid.UUID = Field(description="The job to run.")
     user_id: str = Field(min_length=1, max_length=200, description="Owner of the job.")
@@ -25,6 +24,24 @@ class ImageJobRequested(BaseModel):
         ge=2, description="Sequence number of the first event this attempt emits (job.started)."
     )
     requested_at: AwareDatetime = Field(description="When the job was accepted.")
-    params: ImageParams = Field(description="What to generate.")
+    not_before: AwareDatetime | None = Field(
+        None, description="A retry's backoff: the attempt must not start before this time."
+    )
     schema_version: int = Field(1, ge=1, description="Version of the request schema.")
     trace: TraceContext | None = Field(None, description="Trace context of the submit.")
+
+    @property
+    def provider(self) -> str:
+        """The provider that runs the job (whose limits apply)."""
+        return "local"
+
+
+class ImageJobRequested(JobRequested):
+    """A text-to-image job to run, on `jobs.image.requested`, keyed by job id."""
+
+    type: Literal["job.image.requested"] = "job.image.requested"
+    params: ImageParams = Field(description="What to generate.")
+
+    @property
+    def provider(self) -> str:
+        return self.params.provider

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
-from darkroom.contracts import api, events, requests
+from darkroom.contracts import api, control, events, requests
 
 
 def all_schemas() -> dict[str, dict[str, Any]]:
@@ -18,14 +18,18 @@ def all_schemas() -> dict[str, dict[str, Any]]:
         events.JobQueued,
         events.JobStarted,
         events.JobProgress,
+        events.JobRetrying,
         events.JobCompleted,
         events.JobFailed,
+        events.JobCancelled,
         requests.ImageJobRequested,
+        control.CancelRequested,
         api.CreateImageJob,
         api.JobAccepted,
         api.JobView,
         api.JobPage,
         api.JobEventList,
+        api.CancelAnswer,
         api.StreamToken,
     ]
     schemas = {f"{m.__name__}.json": m.model_json_schema() for m in models}

@@ -9,8 +9,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from darkroom.contracts.jobtypes import JobType
 
 IMAGE_REQUESTED = "jobs.image.requested"
+IMAGE_RETRY = "jobs.image.retry"
+IMAGE_DLQ = "jobs.image.dlq"
 JOB_EVENTS = "jobs.events"
+JOB_CONTROL = "jobs.control"
 IMAGE_WORKER_GROUP = "image-worker"
+IMAGE_RETRY_GROUP = "image-retry-scheduler"
 PROJECTOR_GROUP = "projector"
 
 
@@ -26,9 +30,22 @@ class Topics(BaseModel):
     image_requested: str = Field(
         IMAGE_REQUESTED, description="Image job requests, keyed by job id."
     )
+    image_retry: str = Field(
+        IMAGE_RETRY, description="Image requests waiting for their backoff before a retry."
+    )
+    image_dlq: str = Field(
+        IMAGE_DLQ,
+        description="Dead letters: image requests out of attempts, and messages that are not requests.",
+    )
     events: str = Field(JOB_EVENTS, description="Every job event of every type, keyed by job id.")
+    control: str = Field(
+        JOB_CONTROL, description="Control messages to workers (cancels), keyed by job id."
+    )
     image_worker_group: str = Field(
         IMAGE_WORKER_GROUP, description="Consumer group of image workers."
+    )
+    image_retry_group: str = Field(
+        IMAGE_RETRY_GROUP, description="Consumer group that moves due retries back to requests."
     )
     projector_group: str = Field(
         PROJECTOR_GROUP, description="Consumer group of the job projector."
@@ -49,6 +66,22 @@ class Topics(BaseModel):
             case _:
                 assert_never(job_type)
 
+    def retry(self, job_type: JobType) -> str:
+        """Where a job type's retries wait for their backoff."""
+        match job_type:
+            case JobType.IMAGE:
+                return self.image_retry
+            case _:
+                assert_never(job_type)
+
+    def dead_letters(self, job_type: JobType) -> str:
+        """The dead-letter topic of a job type."""
+        match job_type:
+            case JobType.IMAGE:
+                return self.image_dlq
+            case _:
+                assert_never(job_type)
+
     def all_topics(self) -> list[str]:
         """Every topic the stack creates."""
-        return [self.image_requested, self.events]
+        return [self.image_requested, self.image_retry, self.image_dlq, self.events, self.control]

@@ -138,8 +138,8 @@ class EmitFailed(Exception):
 Emit = Callable[[JobEvent], Awaitable[None]]
 
 
-def event_emitter(publisher: Any) -> Emit:
-    """Publish job events keyed by job id, pipelined.
+def event_emitter(producer: AIOKafkaProducer, topic: str) -> Emit:
+    """Publish job events to `topic`, keyed by job id, pipelined.
 
     Non-terminal events (started, progress) are handed to the producer without waiting for the
     broker; a terminal event waits until it and every event before it are acknowledged
@@ -154,11 +154,11 @@ def event_emitter(publisher: Any) -> Emit:
     async def emit(event: JobEvent) -> None:
         acks = pending.setdefault(event.job_id, [])
         try:
-            ack = await publisher.publish(
+            ack = await producer.send(
+                topic,
                 encode_event(event),
                 key=job_key(event.job_id),
-                headers=event_headers(event),
-                no_confirm=True,
+                headers=[(k, v.encode()) for k, v in event_headers(event).items()],
             )
             acks.append(ack)
             if is_terminal(event):
@@ -169,6 +169,23 @@ def event_emitter(publisher: Any) -> Emit:
             raise EmitFailed(str(exc)) from exc
 
     return emit
+
+
+def message_sender(
+    producer: AIOKafkaProducer,
+) -> Callable[[str, bytes, bytes | None, list[tuple[str, bytes]]], Awaitable[None]]:
+    """Send one message and return once the broker acknowledged it; EmitFailed otherwise."""
+
+    async def send(
+        topic: str, value: bytes, key: bytes | None, headers: list[tuple[str, bytes]]
+    ) -> None:
+        try:
+            ack = await producer.send(topic, value, key=key, headers=headers)
+            await ack
+        except Exception as exc:
+            raise EmitFailed(str(exc)) from exc
+
+    return send
 
 
 async def raw_body(message: KafkaMessage) -> bytes:

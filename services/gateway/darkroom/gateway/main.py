@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,6 +13,7 @@ from darkroom.gateway.deps import Services
 from darkroom.gateway.errors import JobNotFound, WrongTokenScope
 from darkroom.gateway.routes import assets, health, jobs, tokens
 from darkroom.gateway.settings import GatewaySettings
+from darkroom.gateway.sweeper import run_sweeper
 from darkroom.runtime.auth import TokenError, TokenService
 from darkroom.runtime.db import JobStore, open_database
 from darkroom.runtime.db.cursor import InvalidCursor
@@ -37,7 +39,17 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             kafka=KafkaProbe(settings),
         )
         app.state.services = services
+        sweeper = (
+            asyncio.create_task(
+                run_sweeper(store, settings.topics, settings, settings.instance_id), name="sweeper"
+            )
+            if settings.sweeper_enabled
+            else None
+        )
         yield
+        if sweeper is not None:
+            sweeper.cancel()
+            await asyncio.gather(sweeper, return_exceptions=True)
         await services.kafka.close()
         await db.dispose()
 

@@ -9,11 +9,13 @@ from typing import Any, assert_never
 from pydantic import ValidationError
 
 from darkroom.contracts.events import (
+    JobCancelled,
     JobCompleted,
     JobEvent,
     JobFailed,
     JobProgress,
     JobQueued,
+    JobRetrying,
     JobStarted,
     parse_event,
 )
@@ -35,6 +37,15 @@ def job_changes(event: JobEvent) -> dict[str, Any]:
                 "progress": event.percent,
                 "message": event.message or None,
             }
+        case JobRetrying():
+            error = {"code": event.code.value, "message": event.message, "retryable": True}
+            return {
+                "status": "retrying",
+                "error": error,
+                "message": f"attempt {event.next_attempt} at {event.next_attempt_at.isoformat()}",
+            }
+        case JobCancelled():
+            return {"status": "cancelled", "finished_at": event.occurred_at}
         case JobCompleted():
             return {
                 "status": "completed",

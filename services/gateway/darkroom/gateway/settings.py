@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pydantic import Field, PositiveInt
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from darkroom.runtime.settings import (
     BaseServiceSettings,
@@ -14,8 +15,37 @@ from darkroom.runtime.settings import (
 from darkroom.runtime.storage.settings import StorageSettings
 
 
+class SweeperSettings(BaseSettings):
+    """The sweeper of stalled jobs, which runs in the gateway (one replica at a time)."""
+
+    model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True)
+
+    sweeper_enabled: bool = Field(True, description="Run the sweeper of stalled jobs.")
+    sweeper_interval_s: float = Field(10.0, gt=0, description="How often the sweeper looks.")
+    sweeper_queued_after_s: float = Field(
+        600.0,
+        gt=0,
+        description="A queued or retrying job with no event for this long is queued again.",
+    )
+    sweeper_stalled_after_s: float = Field(
+        120.0,
+        gt=0,
+        description="A running job with no event (workers heartbeat every JOB_HEARTBEAT_S) for this "
+        "long gets a new attempt.",
+    )
+    sweeper_max_attempts: PositiveInt = Field(
+        5, description="A stalled running job past this attempt is failed (code `stalled`)."
+    )
+    sweeper_batch_size: PositiveInt = Field(500, description="Jobs swept per pass, per state.")
+
+
 class GatewaySettings(
-    SecretsCheck, KafkaSettings, DatabaseSettings, StorageSettings, ObservabilitySettings
+    SecretsCheck,
+    KafkaSettings,
+    DatabaseSettings,
+    StorageSettings,
+    ObservabilitySettings,
+    SweeperSettings,
 ):
     """The HTTP API."""
 
@@ -34,8 +64,8 @@ class RelaySettings(BaseServiceSettings, KafkaSettings, DatabaseSettings):
     relay_poll_interval_s: float | None = Field(
         None,
         gt=0,
-        description="Sweep interval. Default: 1 s on PostgreSQL (LISTEN/NOTIFY wakes the relay at "
-        "once), 0.01 s on SQLite (which has no notifications).",
+        description="Sweep interval. Default 1 s: commits wake the relay at once (LISTEN/NOTIFY on "
+        "PostgreSQL, a watch of PRAGMA data_version on SQLite); the sweep is the safety net.",
     )
 
 

@@ -1,41 +1,9 @@
-"""The worker's two error bases, and how any exception maps to one of them."""
+"""The image worker's errors: the shared bases and classification (`darkroom.runtime.worker`).
 
-from __future__ import annotations
+A provider raises `RetryableError` or `PermanentError` with a code; anything else is mapped by
+`classify`. Provider-specific mappings (an HTTP API's status codes) belong here.
+"""
 
-from darkroom.contracts.errors import ErrorCode, is_retryable
-from darkroom.runtime.storage import StoreUnavailable
+from darkroom.runtime.worker.errors import PermanentError, RetryableError, WorkerError, classify
 
-
-class WorkerError(Exception):
-    """A job failure with a code."""
-
-    def __init__(self, code: ErrorCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-    @property
-    def retryable(self) -> bool:
-        return is_retryable(self.code)
-
-
-class RetryableError(WorkerError):
-    """Trying again may succeed: timeouts, unavailable providers or storage, rate limits."""
-
-
-class PermanentError(WorkerError):
-    """Trying again will fail the same way: invalid input, refused content."""
-
-
-def classify(exc: BaseException) -> WorkerError:
-    """The worker error an exception stands for; unknown exceptions are internal and permanent."""
-    if isinstance(exc, WorkerError):
-        return exc
-    if isinstance(exc, StoreUnavailable):
-        return RetryableError(ErrorCode.STORAGE_ERROR, f"object storage unavailable: {exc}")
-    if isinstance(exc, TimeoutError):
-        return RetryableError(ErrorCode.PROVIDER_TIMEOUT, "the provider timed out")
-    if isinstance(exc, ConnectionError):
-        return RetryableError(ErrorCode.PROVIDER_UNAVAILABLE, f"the provider is unavailable: {exc}")
-    if isinstance(exc, ValueError):
-        return PermanentError(ErrorCode.INVALID_INPUT, str(exc))
-    return PermanentError(ErrorCode.INTERNAL, f"internal error: {type(exc).__name__}")
+__all__ = ["PermanentError", "RetryableError", "WorkerError", "classify"]

@@ -1,19 +1,21 @@
-"""Handling of image requests: plain async functions, testable without a broker."""
+"""The image work of one attempt: plain async functions, testable without a broker.
+
+Starting, timing out, retrying, dead-lettering and the outcome events are the shared worker
+machinery's (`darkroom.runtime.worker.attempt`); this module only generates and stores.
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 
-from pydantic import ValidationError
-
 from darkroom.contracts.assets import AssetDescriptor, JobResult
-from darkroom.contracts.jobtypes import JobType
+from darkroom.contracts.errors import ErrorCode
 from darkroom.contracts.requests import ImageJobRequested
-from darkroom.image_worker.errors import classify
+from darkroom.image_worker.errors import RetryableError
 from darkroom.image_worker.providers import GeneratedImage, Provider
 from darkroom.runtime.job_events import AttemptEvents
-from darkroom.runtime.kafka import Emit, EmitFailed
+from darkroom.runtime.kafka import Emit
 from darkroom.runtime.storage import ObjectStore, asset_key
 
 logger = logging.getLogger(__name__)
@@ -27,48 +29,25 @@ EXTENSIONS = {"image/png": "png", "image/webp": "webp", "image/jpeg": "jpg"}
 class WorkerDeps:
     provider: Provider
     store: ObjectStore
-    emit: Emit  # returns once the broker acknowledged the event
-    worker_id: str
+    emit: Emit  # progress events (pipelined; the outcome waits for their acknowledgement)
+    fail_attempts: int = 0  # fault injection: the first N attempts of every job fail (retryable)
 
 
-def decode_request(payload: bytes) -> ImageJobRequested | None:
-    """The request in a message, or None for a message that is not one (logged, then skipped).
-
-    Poison must never be redelivered forever: it would block its partition. Dead-lettering it
-    is the job of the retry machinery; until then it is logged with its size and errors.
-    """
-    try:
-        return ImageJobRequested.model_validate_json(payload)
-    except ValidationError as exc:
-        logger.error(
-            "skipping malformed image request (%d bytes): %s", len(payload), exc.errors()[:3]
-        )
-        return None
-
-
-async def handle_image_requested(request: ImageJobRequested, deps: WorkerDeps) -> None:
-    """Run one attempt; every outcome becomes an event before this returns (then the offset commits)."""
-    events = AttemptEvents(request, JobType.IMAGE)
-    log = {"job_id": str(request.job_id), "attempt": request.attempt}
-    logger.info("job %s started", request.job_id, extra=log)
-    await deps.emit(events.started(deps.worker_id))
+async def generate_images(
+    request: ImageJobRequested, events: AttemptEvents, deps: WorkerDeps
+) -> JobResult:
+    """Generate the images with progress events, store them, and describe what was stored."""
 
     async def on_step(done: int, total: int) -> None:
         percent = GENERATION_SHARE * done // total
         await deps.emit(events.progress(percent, f"step {done}/{total}"))
 
-    try:
-        images = await deps.provider.generate(request.params, on_step)
-        assets = await store_assets(request, images, deps.store)
-    except EmitFailed:
-        raise
-    except Exception as exc:
-        error = classify(exc)
-        logger.error("job %s failed: %s", request.job_id, error, extra=log, exc_info=True)
-        await deps.emit(events.failed(error.code, str(error), error.retryable))
-        return
-    await deps.emit(events.completed(JobResult(assets=assets)))
-    logger.info("job %s completed", request.job_id, extra=log)
+    images = await deps.provider.generate(request.params, on_step)
+    if request.attempt <= deps.fail_attempts:
+        raise RetryableError(
+            ErrorCode.PROVIDER_UNAVAILABLE, f"injected fault: attempt {request.attempt} fails"
+        )
+    return JobResult(assets=await store_assets(request, images, deps.store))
 
 
 async def store_assets(

@@ -3,64 +3,94 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
-from faststream import AckPolicy
-from faststream.asgi import AsgiFastStream, make_ping_asgi
-from opentelemetry import trace
+from starlette.applications import Starlette
 
-from darkroom.image_worker.handlers import WorkerDeps, decode_request, handle_image_requested
+from darkroom.contracts.jobtypes import JobType
+from darkroom.contracts.requests import ImageJobRequested
+from darkroom.image_worker.handlers import WorkerDeps, generate_images
 from darkroom.image_worker.providers import make_provider
 from darkroom.image_worker.settings import ImageWorkerSettings
-from darkroom.runtime.kafka import ensure_topics, event_emitter, make_broker, raw_body
+from darkroom.runtime.kafka import (
+    KafkaProbe,
+    ensure_topics,
+    event_emitter,
+    make_producer,
+    message_sender,
+)
 from darkroom.runtime.serving import configure_process, serve
 from darkroom.runtime.storage import make_object_store, prepare_object_store
-from darkroom.runtime.telemetry import context_from
+from darkroom.runtime.worker import (
+    AttemptPorts,
+    CancelRegistry,
+    ControlTail,
+    JobConsumer,
+    WorkerParts,
+    consumer_options,
+    request_handler,
+    retry_mover,
+    worker_app,
+)
 
 logger = logging.getLogger("darkroom.image_worker")
-tracer = trace.get_tracer(__name__)
 
 
-def create_app(settings: ImageWorkerSettings) -> AsgiFastStream:
+def create_app(settings: ImageWorkerSettings) -> Starlette:
     topics = settings.topics
-    broker = make_broker(settings, client_id=f"image-worker-{settings.instance_id}", log=logger)
+    store = make_object_store(settings)
+    client_id = f"image-worker-{settings.instance_id}"
 
-    provider = make_provider(
-        "local",
-        steps=settings.local_provider_steps,
-        step_delay_s=settings.local_provider_step_delay_s,
-    )
-    emit = event_emitter(broker.publisher(topics.events))
-    deps = WorkerDeps(provider, make_object_store(settings), emit, worker_id=settings.instance_id)
-
-    # NACK_ON_ERROR: a request is committed only after its outcome event was acknowledged; if
-    # emitting fails, the request is read again and re-run (same event ids, same asset keys).
-    @broker.subscriber(
-        topics.image_requested,
-        group_id=topics.image_worker_group,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        session_timeout_ms=settings.kafka_session_timeout_ms,
-        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
-        decoder=raw_body,
-        max_workers=settings.worker_concurrency,
-    )
-    async def on_image_requested(payload: bytes) -> None:
-        if (request := decode_request(payload)) is None:
-            return
-        with tracer.start_as_current_span("image job", context=context_from(request.trace)):
-            await handle_image_requested(request, deps)
+    def build() -> WorkerParts:
+        producer = make_producer(settings, client_id=client_id)
+        emit, send = event_emitter(producer, topics.events), message_sender(producer)
+        provider = make_provider(
+            "local",
+            steps=settings.local_provider_steps,
+            step_delay_s=settings.local_provider_step_delay_s,
+        )
+        deps = WorkerDeps(provider, store, emit, settings.local_provider_fail_attempts)
+        cancels = CancelRegistry()
+        ports = AttemptPorts(
+            JobType.IMAGE,
+            emit,
+            send,
+            topics,
+            settings.retry_policy,
+            settings.instance_id,
+            settings.limits,
+            cancels,
+        )
+        control = ControlTail(
+            settings.kafka_bootstrap_servers,
+            topics.control,
+            cancels,
+            settings.kafka_fetch_max_wait_ms,
+        )
+        handle = request_handler(ImageJobRequested, ports, partial(generate_images, deps=deps))
+        requests = JobConsumer(
+            consumer_options(
+                settings, topics.image_requested, topics.image_worker_group, client_id
+            ),
+            handle,
+        )
+        retries = JobConsumer(
+            consumer_options(
+                settings,
+                topics.image_retry,
+                topics.image_retry_group,
+                client_id,
+                concurrency=settings.worker_retry_capacity,
+            ),
+            retry_mover(send),
+        )
+        return WorkerParts([control, requests, retries], producer)
 
     async def startup() -> None:
         await ensure_topics(settings, topics.all_topics())
-        await prepare_object_store(deps.store)
+        await prepare_object_store(store)
 
-    ping = make_ping_asgi(broker, timeout=5)
-    return AsgiFastStream(
-        broker,
-        asgi_routes=[("/healthz", ping), ("/readyz", ping)],
-        logger=logger,
-        on_startup=[startup],
-    )
+    return worker_app(build, KafkaProbe(settings), on_startup=[startup])
 
 
 def run() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections import OrderedDict, deque
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from typing import TypeVar
 from darkroom.contracts.events import JobEvent
 
 K = TypeVar("K")
+logger = logging.getLogger(__name__)
 
 
 class StreamOverflow(Exception):
@@ -30,6 +32,11 @@ class Subscription:
         try:
             self.queue.put_nowait(event)
         except asyncio.QueueFull:
+            if not self.overflowed:
+                logger.warning(
+                    "a stream fell %d events behind; it is closed (the client reconnects)",
+                    self.queue.maxsize,
+                )
             self.overflowed = True
 
     def drain(self) -> list[JobEvent]:

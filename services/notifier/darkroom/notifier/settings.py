@@ -21,8 +21,9 @@ class NotifierSettings(SecretsCheck, KafkaSettings, DatabaseSettings, Observabil
         15.0, gt=0, description="Keep-alive comment interval of open streams."
     )
     sse_queue_size: PositiveInt = Field(
-        1000,
-        description="Events buffered per slow client before its stream is closed (it resumes).",
+        10_000,
+        description="Events buffered per stream (about 300 bytes each) before a client that reads too "
+        "slowly is cut off; a job stream resumes with Last-Event-ID, the user stream does not yet.",
     )
     terminal_settle_s: float = Field(
         10.0,

@@ -30,6 +30,14 @@ class Database:
     def dialect(self) -> str:
         return self.writer.dialect.name
 
+    @property
+    def sqlite_path(self) -> str | None:
+        """The database file, for SQLite on a file (None otherwise)."""
+        if self.dialect != "sqlite":
+            return None
+        path = self.writer.url.database
+        return path if path and path != ":memory:" else None
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         async with self.reader.connect() as conn:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,6 +12,7 @@ from sqlalchemy import Select, delete, func, insert, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from darkroom.contracts.envelope import utcnow
 from darkroom.contracts.events import JobEvent, job_event_adapter
 from darkroom.runtime.db.cursor import Cursor
 from darkroom.runtime.db.engine import OUTBOX_CHANNEL, Database
@@ -70,12 +71,21 @@ class JobRecord:
         return cls(**values)
 
 
+def dialect_insert(db: Database) -> Any:
+    """The INSERT construct with ON CONFLICT of the database's dialect."""
+    return pg_insert if db.dialect == "postgresql" else sqlite_insert
+
+
+# What a change of an existing job writes: events with their column changes, and outbox messages.
+JobChange = tuple[list[tuple[JobEvent, dict[str, Any]]], list[OutboxMessage]]
+
+
 class JobStore:
     """The job tables behind one small API; the same SQL runs on SQLite and PostgreSQL."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._insert = pg_insert if db.dialect == "postgresql" else sqlite_insert
+        self._insert = dialect_insert(db)
 
     async def create_job(
         self, job: NewJob, events: Sequence[JobEvent], messages: Sequence[OutboxMessage]
@@ -96,6 +106,45 @@ class JobStore:
                 await conn.execute(insert(outbox), outbox_rows)
             if self.db.dialect == "postgresql":
                 await conn.execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))
+
+    async def change_job(
+        self, job_id: uuid.UUID, plan: Callable[[JobRecord], JobChange]
+    ) -> JobRecord | None:
+        """Read the job and apply what `plan` decides from it, in one write transaction.
+
+        The transaction is the writer's (BEGIN IMMEDIATE on SQLite, a row lock on PostgreSQL),
+        so the job cannot change between the decision and its effects. Returns the job as it
+        was before, or None if there is none.
+        """
+        query = select(jobs).where(jobs.c.job_id == str(job_id))
+        if self.db.dialect == "postgresql":
+            query = query.with_for_update()
+        async with self.db.write() as conn:
+            row = (await conn.execute(query)).first()
+            if row is None:
+                return None
+            record = JobRecord.from_row(row)
+            changes, messages = plan(record)
+            if changes:
+                await apply_batch(conn, self._insert, changes)
+            if messages:
+                await conn.execute(insert(outbox), [_outbox_row(m, utcnow()) for m in messages])
+                if self.db.dialect == "postgresql":
+                    await conn.execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))
+        return record
+
+    async def stalled_jobs(
+        self, statuses: Collection[str], quiet_since: datetime, limit: int
+    ) -> list[JobRecord]:
+        """Jobs in `statuses` with no event since `quiet_since`, oldest first."""
+        query = (
+            select(jobs)
+            .where(jobs.c.status.in_(list(statuses)), jobs.c.updated_at < quiet_since)
+            .order_by(jobs.c.updated_at)
+            .limit(limit)
+        )
+        async with self.db.read() as conn:
+            return [JobRecord.from_row(r) for r in await conn.execute(query)]
 
     async def get_job(self, job_id: uuid.UUID) -> JobRecord | None:
         async with self.db.read() as conn:

@@ -1,4 +1,4 @@
-"""The tables: jobs (a projection of the events), job_events (durable history), outbox."""
+"""The tables: jobs (a projection of the events), job_events (durable history), outbox, leases."""
 
 from sqlalchemy import JSON, Column, Index, Integer, LargeBinary, MetaData, String, Table, Text
 
@@ -32,6 +32,7 @@ jobs = Table(
     Column("finished_at", UTCDateTime),
 )
 Index(None, jobs.c.user_id, jobs.c.created_at, jobs.c.job_id)
+Index(None, jobs.c.status, jobs.c.updated_at)  # the sweeper's query
 
 job_events = Table(
     "job_events",
@@ -55,4 +56,12 @@ outbox = Table(
     Column("payload", LargeBinary, nullable=False),
     Column("headers", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
 )

@@ -120,8 +120,12 @@ class Stack:
                 )
             self.running[name] = ServiceProcess(name, proc, log_path)
         if wait:
-            for name in names:
-                self.wait_ready(name)
+            try:
+                for name in names:
+                    self.wait_ready(name)
+            except BaseException:
+                self.stop_all()  # a service that failed to start must not leave the others running
+                raise
 
     def wait_ready(self, name: str, timeout_s: float = 60) -> None:
         """Poll the service's readiness URL until it answers 2xx (the relay has none: started is ready)."""

@@ -1,4 +1,4 @@
-"""Job routes: submit, status, history, list."""
+"""Job routes: submit, status, cancel, history, list."""
 
 from __future__ import annotations
 
@@ -8,8 +8,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from darkroom.contracts.api import CreateImageJob, JobAccepted, JobEventList, JobPage, JobView
+from darkroom.contracts.api import (
+    CancelAnswer,
+    CreateImageJob,
+    JobAccepted,
+    JobEventList,
+    JobPage,
+    JobView,
+)
 from darkroom.contracts.jobtypes import JobStatus, JobType
+from darkroom.gateway.cancel import answer, cancel_job
 from darkroom.gateway.deps import CurrentUser, ServicesDep
 from darkroom.gateway.errors import JobNotFound
 from darkroom.gateway.submit import submit_image_job
@@ -54,6 +62,27 @@ async def get_job(job_id: uuid.UUID, user: CurrentUser, services: ServicesDep) -
     return await job_view(
         record, services.objects, timedelta(seconds=services.settings.asset_url_ttl_s)
     )
+
+
+@router.delete(
+    "/{job_id}",
+    response_model=CancelAnswer,
+    summary="Cancel a job",
+    responses={202: {"model": CancelAnswer, "description": "Running: it stops at its next step."}},
+)
+async def delete_job(
+    job_id: uuid.UUID, user: CurrentUser, services: ServicesDep, response: Response
+) -> CancelAnswer:
+    """Cancel a job of the caller (any job, for an admin). Cancelling twice, or cancelling a job
+    that has ended, changes nothing and says so (200)."""
+    await owned_job(services.store, job_id, user)
+    before = await cancel_job(services.store, job_id, user, services.settings.topics)
+    if before is None:
+        raise JobNotFound(str(job_id))
+    result = answer(job_id, before)
+    if result.outcome == "stopping":
+        response.status_code = 202
+    return result
 
 
 @router.get(

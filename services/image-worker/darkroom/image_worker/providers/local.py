@@ -6,6 +6,7 @@ palette comes from the prompt, the composition from prompt, seed and image index
 
 import asyncio
 import colorsys
+import functools
 import hashlib
 import io
 import logging
@@ -146,6 +147,14 @@ def _encode_all(canvases: list[_Canvas]) -> list[GeneratedImage]:
     return [canvas.encode() for canvas in canvases]
 
 
+@functools.lru_cache(maxsize=16)
+def _blank(width: int, height: int) -> GeneratedImage:
+    """A flat grey PNG, encoded once per size."""
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (128, 128, 128)).save(out, "PNG")
+    return GeneratedImage(out.getvalue(), width, height, "image/png")
+
+
 class LocalProvider:
     """Procedural images with real progress steps; the rendering runs in a worker thread."""
 
@@ -164,6 +173,8 @@ class LocalProvider:
         if params.model not in MODELS:
             known = ", ".join(MODELS)
             raise ValueError(f"unknown model {params.model!r} for provider 'local'; known: {known}")
+        if params.model == "noop":
+            return await self._noop(params, on_step)
         palette = _palette(params.prompt, params.negative_prompt)
         canvases = [_Canvas(params, palette, i) for i in range(params.num_images)]
         # Off the event loop, so that Kafka heartbeats and other jobs keep running meanwhile.
@@ -174,3 +185,11 @@ class LocalProvider:
             logger.debug("local provider step %d/%d", step, self._steps)
             await on_step(step, self._steps)
         return await asyncio.to_thread(_encode_all, canvases)
+
+    async def _noop(self, params: ImageParams, on_step: StepCallback) -> list[GeneratedImage]:
+        """The same steps and outputs, without the image work: what the pipeline itself costs."""
+        for step in range(1, self._steps + 1):
+            if self._step_delay_s:
+                await asyncio.sleep(self._step_delay_s)
+            await on_step(step, self._steps)
+        return [_blank(params.width, params.height)] * params.num_images

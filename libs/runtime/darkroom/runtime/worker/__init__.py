@@ -1,0 +1,29 @@
+"""What every worker service shares: the consumer loop, attempts and their outcomes (retries,
+dead letters, timeouts), the retry scheduler, settings and the ASGI app."""
+
+from darkroom.runtime.worker.app import WorkerParts, worker_app
+from darkroom.runtime.worker.attempt import AttemptPorts, Origin, run_attempt
+from darkroom.runtime.worker.consumer import ConsumerOptions, Handle, JobConsumer, consumer_options
+from darkroom.runtime.worker.control import CancelRegistry, ControlTail
+from darkroom.runtime.worker.requests import request_handler
+from darkroom.runtime.worker.retry import RetryPolicy
+from darkroom.runtime.worker.scheduler import retry_mover
+from darkroom.runtime.worker.settings import WorkerSettings
+
+__all__ = [
+    "AttemptPorts",
+    "CancelRegistry",
+    "ConsumerOptions",
+    "ControlTail",
+    "Handle",
+    "JobConsumer",
+    "Origin",
+    "RetryPolicy",
+    "WorkerParts",
+    "WorkerSettings",
+    "consumer_options",
+    "request_handler",
+    "retry_mover",
+    "run_attempt",
+    "worker_app",
+]

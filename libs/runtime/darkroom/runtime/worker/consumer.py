@@ -1,0 +1,256 @@
+"""The consumer loop every worker shares: several records at once, committed safely.
+
+- Records are handled off the poll loop, up to `concurrency` at once (records of one partition
+  included), so a long job never holds up polling, heartbeats or other partitions: the loop
+  keeps calling `getmany` (partitions paused while every slot is busy), which is what keeps a
+  consumer in its group past `max_poll_interval_ms`.
+- A partition's offset is committed only up to its lowest unfinished record (`OffsetTracker`),
+  and a record is finished only when its handler returned, that is, after its outcome was
+  acknowledged by the broker: at-least-once, whatever order records finish in.
+- Records with the same key (the job id) run one after the other, in offset order.
+- A handler that raises `EmitFailed` (the broker did not take the outcome) is run again with
+  backoff; the record stays uncommitted meanwhile.
+- `stop()` stops fetching, lets running records finish within the drain timeout, commits what
+  finished and leaves the group. Records cut off by the timeout stay uncommitted, so the next
+  owner of their partition runs them again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import KafkaError
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
+
+from darkroom.runtime.kafka import EmitFailed
+from darkroom.runtime.settings import KafkaSettings
+from darkroom.runtime.worker.offsets import OffsetTracker
+from darkroom.runtime.worker.settings import WorkerSettings
+
+logger = logging.getLogger(__name__)
+
+Handle = Callable[[ConsumerRecord], Awaitable[None]]
+
+KEEPALIVE_S = 1.0  # while every slot is busy, poll (paused) this often to stay in the group
+
+
+@dataclass(frozen=True)
+class ConsumerOptions:
+    bootstrap_servers: str
+    topics: tuple[str, ...]
+    group_id: str
+    client_id: str
+    concurrency: int = 4
+    drain_timeout_s: float = 30.0
+    commit_interval_s: float = 0.05
+    session_timeout_ms: int = 6000
+    fetch_max_wait_ms: int = 20
+    max_poll_interval_ms: int = 300_000
+
+
+def consumer_options(
+    settings: KafkaSettings,
+    topic: str,
+    group_id: str,
+    client_id: str,
+    concurrency: int | None = None,
+) -> ConsumerOptions:
+    """Options from a worker's settings (KafkaSettings mixed with WorkerSettings)."""
+    worker = settings if isinstance(settings, WorkerSettings) else WorkerSettings()
+    return ConsumerOptions(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        topics=(topic,),
+        group_id=group_id,
+        client_id=client_id,
+        concurrency=concurrency or worker.worker_concurrency,
+        drain_timeout_s=worker.worker_drain_timeout_s,
+        commit_interval_s=worker.worker_commit_interval_ms / 1000,
+        session_timeout_ms=settings.kafka_session_timeout_ms,
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+    )
+
+
+class _Rebalance(ConsumerRebalanceListener):
+    def __init__(self, owner: JobConsumer) -> None:
+        self.owner = owner
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self.owner.commit()
+        self.owner.offsets.forget(list(revoked))
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        logger.info("assigned %s", ", ".join(f"{tp.topic}[{tp.partition}]" for tp in assigned))
+        self.owner.assigned.set()
+
+
+class JobConsumer:
+    """Runs `handle` for every record of the topics, as a member of the group."""
+
+    def __init__(self, options: ConsumerOptions, handle: Handle) -> None:
+        self.options, self.handle = options, handle
+        self.offsets: OffsetTracker[TopicPartition] = OffsetTracker()
+        self.assigned = asyncio.Event()  # set once a first assignment arrived (tests, readiness)
+        self._consumer: AIOKafkaConsumer | None = None  # made in start(): it needs the loop
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._last_of_key: dict[bytes, asyncio.Task[None]] = {}
+        self._slot_freed = asyncio.Event()
+        self._commit_due = asyncio.Event()
+        self._stopping = False
+        self._loops: list[asyncio.Task[None]] = []
+        self._commit_lock = asyncio.Lock()
+
+    @property
+    def running(self) -> int:
+        return len(self._tasks)
+
+    @property
+    def alive(self) -> bool:
+        return bool(self._loops) and not any(t.done() for t in self._loops)
+
+    @property
+    def consumer(self) -> AIOKafkaConsumer:
+        if self._consumer is None:
+            raise RuntimeError("the consumer is not started")
+        return self._consumer
+
+    async def start(self) -> None:
+        options = self.options
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=options.bootstrap_servers,
+            group_id=options.group_id,
+            client_id=options.client_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=options.session_timeout_ms,
+            fetch_max_wait_ms=options.fetch_max_wait_ms,
+            max_poll_interval_ms=options.max_poll_interval_ms,
+        )
+        self._consumer.subscribe(list(self.options.topics), listener=_Rebalance(self))
+        await self._consumer.start()
+        self._loops = [
+            asyncio.create_task(self._fetch_loop(), name="fetch-loop"),
+            asyncio.create_task(self._commit_loop(), name="commit-loop"),
+        ]
+
+    async def stop(self) -> None:
+        """Stop fetching, drain running records (within the timeout), commit, leave the group."""
+        self._stopping = True
+        self._slot_freed.set()
+        if self._loops:
+            await asyncio.wait([self._loops[0]], timeout=self.options.drain_timeout_s)
+        if self._tasks:
+            logger.info("draining %d running record(s)", len(self._tasks))
+            _, late = await asyncio.wait(self._tasks, timeout=self.options.drain_timeout_s)
+            for task in late:
+                task.cancel()
+            if late:
+                logger.warning("%d record(s) left uncommitted after the drain timeout", len(late))
+                await asyncio.wait(late)
+        for loop in self._loops:
+            loop.cancel()
+        await asyncio.gather(*self._loops, return_exceptions=True)
+        await self.commit()
+        await self.consumer.stop()
+
+    async def commit(self) -> None:
+        """Commit every commit point that moved; a failure is logged (the records come again)."""
+        async with self._commit_lock:
+            offsets = self.offsets.to_commit()
+            if not offsets:
+                return
+            try:
+                await self.consumer.commit(offsets)
+            except KafkaError as exc:
+                logger.warning("offset commit failed (records will be read again): %r", exc)
+                return
+            self.offsets.committed(offsets)
+
+    async def _fetch_loop(self) -> None:
+        while not self._stopping:
+            free = self.options.concurrency - len(self._tasks)
+            if free <= 0:
+                await self._wait_for_slot()
+                continue
+            batches = await self.consumer.getmany(
+                timeout_ms=self.options.fetch_max_wait_ms * 5, max_records=free
+            )
+            for partition, records in batches.items():
+                for record in records:
+                    self._start(partition, record)
+
+    async def _wait_for_slot(self) -> None:
+        """Every slot is busy: pause fetching, but keep polling so the group keeps us."""
+        paused = self.consumer.assignment()
+        self.consumer.pause(*paused)
+        try:
+            while len(self._tasks) >= self.options.concurrency and not self._stopping:
+                self._slot_freed.clear()
+                try:
+                    await asyncio.wait_for(self._slot_freed.wait(), KEEPALIVE_S)
+                except TimeoutError:
+                    await self.consumer.getmany(timeout_ms=0)
+        finally:
+            self.consumer.resume(*(paused & self.consumer.assignment()))
+
+    def _start(self, partition: TopicPartition, record: ConsumerRecord) -> None:
+        self.offsets.start(partition, record.offset)
+        before = self._last_of_key.get(record.key) if record.key is not None else None
+        task = asyncio.create_task(self._run(partition, record, before))
+        self._tasks.add(task)
+        if record.key is not None:
+            self._last_of_key[record.key] = task
+        task.add_done_callback(lambda t: self._finished(t, record.key))
+
+    def _finished(self, task: asyncio.Task[None], key: bytes | None) -> None:
+        self._tasks.discard(task)
+        if key is not None and self._last_of_key.get(key) is task:
+            del self._last_of_key[key]
+        self._slot_freed.set()
+
+    async def _run(
+        self, partition: TopicPartition, record: ConsumerRecord, before: asyncio.Task[None] | None
+    ) -> None:
+        if before is not None:  # the same job's earlier record first
+            await asyncio.wait([before])
+        try:
+            await self._handle_until_emitted(record)
+        except Exception:
+            # Handlers turn every failure of a job into its failed event; reaching here is a bug.
+            # The record is finished anyway, so one bad record cannot stall its partition.
+            logger.exception(
+                "handler crashed at %s[%d]@%d", record.topic, record.partition, record.offset
+            )
+        # Cancelled (drain timeout) skips this: the record stays uncommitted, to be run again.
+        self.offsets.finish(partition, record.offset)
+        self._commit_due.set()
+
+    async def _handle_until_emitted(self, record: ConsumerRecord) -> None:
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(EmitFailed),
+            wait=wait_exponential_jitter(multiplier=0.2, max=10, jitter=0.2),
+            before_sleep=lambda state: logger.warning(
+                "emitting failed at %s[%d]@%d, trying again: %s",
+                record.topic,
+                record.partition,
+                record.offset,
+                state.outcome.exception() if state.outcome else None,
+            ),
+        ):
+            with attempt:
+                await self.handle(record)
+
+    async def _commit_loop(self) -> None:
+        while True:
+            await self._commit_due.wait()
+            self._commit_due.clear()
+            started = time.monotonic()
+            await self.commit()
+            await asyncio.sleep(
+                max(0.0, self.options.commit_interval_s - (time.monotonic() - started))
+            )

@@ -1,0 +1,107 @@
+"""Cancels reaching workers: every worker process reads `jobs.control` and knows which jobs to
+stop (if it runs them) or skip (if it reaches their request later).
+
+Each process reads every partition from the beginning, with no group: cancels are few, and a
+restarted worker must know the cancels of requests it has yet to read. (Tansu cannot start a
+consumer at the end of a topic; on Kafka, a compacted control topic keeps this read short.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import OrderedDict
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from pydantic import ValidationError
+
+from darkroom.contracts.control import CancelRequested
+
+logger = logging.getLogger(__name__)
+
+REMEMBERED = 100_000  # cancels kept in memory per worker process (the oldest are forgotten)
+
+
+class CancelRegistry:
+    """The cancels this process has read, and a wake-up for each running job's attempt."""
+
+    def __init__(self, capacity: int = REMEMBERED) -> None:
+        self._cancels: OrderedDict[uuid.UUID, CancelRequested] = OrderedDict()
+        self._watchers: dict[uuid.UUID, asyncio.Event] = {}
+        self._capacity = capacity
+
+    def add(self, cancel: CancelRequested) -> None:
+        self._cancels[cancel.job_id] = cancel
+        self._cancels.move_to_end(cancel.job_id)
+        while len(self._cancels) > self._capacity:
+            self._cancels.popitem(last=False)
+        if (watcher := self._watchers.get(cancel.job_id)) is not None:
+            watcher.set()
+
+    def get(self, job_id: uuid.UUID) -> CancelRequested | None:
+        return self._cancels.get(job_id)
+
+    def watch(self, job_id: uuid.UUID) -> asyncio.Event:
+        """An event set when a cancel of `job_id` arrives (at once if one has)."""
+        watcher = self._watchers.setdefault(job_id, asyncio.Event())
+        if job_id in self._cancels:
+            watcher.set()
+        return watcher
+
+    def unwatch(self, job_id: uuid.UUID) -> None:
+        self._watchers.pop(job_id, None)
+
+
+class ControlTail:
+    """Reads the control topic into a registry, from the beginning of every partition."""
+
+    def __init__(
+        self, bootstrap_servers: str, topic: str, registry: CancelRegistry, fetch_max_wait_ms: int
+    ) -> None:
+        self.bootstrap_servers, self.topic, self.registry = bootstrap_servers, topic, registry
+        self.fetch_max_wait_ms = fetch_max_wait_ms
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def running(self) -> int:
+        return 0
+
+    @property
+    def alive(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def start(self) -> None:
+        self._consumer = consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap_servers,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=self.fetch_max_wait_ms,
+        )
+        await consumer.start()
+        ids = consumer.partitions_for_topic(self.topic) or set()
+        if not ids:
+            raise RuntimeError(f"topic {self.topic} has no partitions: create the topics first")
+        partitions = [TopicPartition(self.topic, p) for p in sorted(ids)]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        self._task = asyncio.create_task(self._run(consumer), name="control-tail")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+    async def _run(self, consumer: AIOKafkaConsumer) -> None:
+        while True:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=500)
+            for records in batches.values():
+                for record in records:
+                    try:
+                        self.registry.add(CancelRequested.model_validate_json(record.value or b""))
+                    except ValidationError as exc:
+                        logger.error("skipping malformed control message: %s", exc.errors()[:3])

@@ -1,0 +1,108 @@
+"""Use case: cancel a job (owner or admin). Plain functions; the store applies the plan atomically.
+
+- queued or retrying (no attempt runs): the job is cancelled at once, here: `job.cancelled` is
+  recorded with the status change and published through the outbox, and a control message tells
+  the workers to skip the request if they reach it;
+- running: a control message asks the worker that runs it to stop at its next step; the worker
+  emits `job.cancelled` (or, if it finished first, the job keeps its outcome);
+- completed, failed or cancelled: nothing changes, and the answer says why.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from darkroom.contracts.api import CancelAnswer
+from darkroom.contracts.control import CancelRequested
+from darkroom.contracts.envelope import make_event_id, utcnow
+from darkroom.contracts.events import JobCancelled, encode_event
+from darkroom.contracts.jobtypes import JobStatus, JobType
+from darkroom.contracts.topics import Topics
+from darkroom.runtime.auth import Principal
+from darkroom.runtime.db import JobRecord, JobStore, OutboxMessage
+from darkroom.runtime.db.store import JobChange
+from darkroom.runtime.kafka import event_headers
+
+NOT_RUNNING = {JobStatus.QUEUED.value, JobStatus.RETRYING.value}
+
+
+def plan_cancel(record: JobRecord, user: Principal, topics: Topics) -> JobChange:
+    """What cancelling `record` writes, decided from its current state."""
+    if JobStatus(record.status).terminal:
+        return [], []
+    now, key = utcnow(), str(record.job_id)
+    control = CancelRequested(
+        job_id=record.job_id,
+        user_id=record.user_id,
+        requested_by=user.user_id,
+        requested_at=now,
+        recorded=record.status in NOT_RUNNING,
+    )
+    messages = [
+        OutboxMessage(
+            topics.control,
+            key,
+            control.model_dump_json().encode(),
+            {"content-type": "application/json", "message-type": control.type},
+        )
+    ]
+    if record.status not in NOT_RUNNING:
+        return [], messages
+    attempt, seq = max(1, record.attempts), record.last_seq + 1
+    cancelled = JobCancelled(
+        event_id=make_event_id(record.job_id, attempt, seq, "job.cancelled"),
+        job_id=record.job_id,
+        user_id=record.user_id,
+        job_type=JobType(record.type),
+        occurred_at=now,
+        attempt=attempt,
+        seq=seq,
+        cancelled_by=user.user_id,
+        while_running=False,
+    )
+    changes: dict[str, Any] = {"status": JobStatus.CANCELLED.value, "finished_at": now}
+    event_message = OutboxMessage(
+        topics.events, key, encode_event(cancelled), event_headers(cancelled)
+    )
+    return [(cancelled, changes)], [event_message, *messages]
+
+
+def answer(job_id: uuid.UUID, before: JobRecord) -> CancelAnswer:
+    """The answer, from the job as it was when the cancel was decided."""
+    status = JobStatus(before.status)
+    if status is JobStatus.CANCELLED:
+        return CancelAnswer(
+            job_id=job_id,
+            status=status,
+            outcome="already_cancelled",
+            detail="The job was already cancelled.",
+        )
+    if status.terminal:
+        return CancelAnswer(
+            job_id=job_id,
+            status=status,
+            outcome="already_finished",
+            detail=f"The job had already ended ({status.value}); nothing was changed.",
+        )
+    if before.status in NOT_RUNNING:
+        return CancelAnswer(
+            job_id=job_id,
+            status=JobStatus.CANCELLED,
+            outcome="cancelled",
+            detail="The job was cancelled before it ran; it will not run.",
+        )
+    return CancelAnswer(
+        job_id=job_id,
+        status=status,
+        outcome="stopping",
+        detail="The job is running; it stops at its next step and ends cancelled "
+        "(or with its outcome, if it finishes first).",
+    )
+
+
+async def cancel_job(
+    store: JobStore, job_id: uuid.UUID, user: Principal, topics: Topics
+) -> JobRecord | None:
+    """Apply the cancel plan; returns the job as it was (None if there is no such job)."""
+    return await store.change_job(job_id, lambda record: plan_cancel(record, user, topics))
