@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from httpx_sse import aconnect_sse
+from httpx_sse import EventSource, ServerSentEvent, aconnect_sse
 
 from tests.fixtures.tokens import auth
 
@@ -28,6 +29,17 @@ async def submit(http: httpx.AsyncClient, gateway: str, user: str, **body: Any) 
     return response.json()  # type: ignore[no-any-return]
 
 
+async def data_events(source: EventSource) -> AsyncIterator[ServerSentEvent]:
+    """The stream's events, as a browser dispatches them.
+
+    httpx-sse dispatches the blank line after a keep-alive comment as an event with no data once
+    an id was seen; the SSE spec (and every browser) drops an event without data.
+    """
+    async for sse in source.aiter_sse():
+        if sse.data:
+            yield sse
+
+
 async def follow(
     http: httpx.AsyncClient, url: str, headers: dict[str, str], timeout_s: float = 60
 ) -> list[Received]:
@@ -38,7 +50,7 @@ async def follow(
         aconnect_sse(http, "GET", url, headers=headers) as source,
     ):
         assert source.response.status_code == 200, await source.response.aread()
-        async for sse in source.aiter_sse():
+        async for sse in data_events(source):
             received.append(Received(sse.event, sse.id, sse.json()))
     return received
 

@@ -7,7 +7,7 @@ import httpx
 import pytest
 from httpx_sse import aconnect_sse
 
-from tests.e2e.client import submit
+from tests.e2e.client import data_events, submit
 from tests.fixtures.procs import Stack
 from tests.fixtures.tokens import auth
 
@@ -30,7 +30,7 @@ async def test_user_stream_carries_every_job_of_the_caller_and_none_of_others(st
                 await submit(http, stack.gateway_url, user, width=64, height=64) for _ in range(3)
             ]
             await submit(http, stack.gateway_url, other, width=64, height=64)
-            async for sse in source.aiter_sse():
+            async for sse in data_events(source):
                 seen_users.add(sse.json()["user_id"])
                 if sse.event == "job.completed":
                     completed.add(sse.json()["job_id"])
