@@ -17,6 +17,7 @@ from darkroom.contracts.events import (
     JobFailed,
     JobProgress,
     JobQueued,
+    JobRequeued,
     JobStarted,
 )
 from darkroom.contracts.jobtypes import JobType
@@ -122,12 +123,18 @@ def job_failed(**overrides: Any) -> JobFailed:
     return JobFailed.model_validate(_envelope("job.failed", values))
 
 
+def job_requeued(**overrides: Any) -> JobRequeued:
+    values = {"seq": 5, "attempt": 2, "requested_by": "user"} | overrides
+    return JobRequeued.model_validate(_envelope("job.requeued", values))
+
+
 EVENT_FACTORIES = {
     "job.queued": job_queued,
     "job.started": job_started,
     "job.progress": job_progress,
     "job.completed": job_completed,
     "job.failed": job_failed,
+    "job.requeued": job_requeued,
 }
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -14,29 +12,10 @@ import pytest
 from darkroom.runtime.db import JobStore, open_database
 from darkroom.runtime.settings import DatabaseSettings, KafkaSettings
 from tests.e2e.client import Received, follow, submit, wait_for_status
-from tests.fixtures.procs import SERVICES, Stack
 from tests.fixtures.tokens import auth
 from tests.integration.helpers import new_job, read_topic
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
-
-
-@pytest.fixture
-def make_stack(kafka_bootstrap: str, tmp_path: Path) -> Iterator[type[Stack]]:
-    started: list[Stack] = []
-
-    def start(**env: str) -> Stack:
-        suffix = f"dg-{uuid.uuid4().hex[:8]}"
-        stack = Stack.configure(tmp_path / suffix, kafka_bootstrap, suffix=suffix, **env)
-        stack.workdir.mkdir(parents=True)
-        stack.migrate()
-        stack.start(*SERVICES)
-        started.append(stack)
-        return stack
-
-    yield start  # type: ignore[misc]
-    for stack in started:
-        stack.stop_all()
 
 
 def user() -> str:

@@ -9,9 +9,12 @@ import pytest
 
 from darkroom.contracts.envelope import utcnow
 from darkroom.contracts.events import encode_event
+from darkroom.contracts.topics import Topics
 from darkroom.gateway.projector import job_changes
+from darkroom.gateway.retry import retry_job
 from darkroom.runtime.db import JobRecord, JobStore
 from darkroom.runtime.db.cursor import Cursor
+from tests.factories import job_requeued
 from tests.integration.helpers import (
     completed,
     failed,
@@ -250,3 +253,46 @@ async def test_a_batch_mixing_jobs_repeats_and_out_of_order_events_ends_as_one_b
         3,
     )
     assert [e.seq for e in await store.events_for(a)] == [1, 2, 3, 4, 5]
+
+
+async def test_a_failed_job_retried_is_queued_again_once_and_can_then_complete(
+    store: JobStore,
+) -> None:
+    user, topics = random_user(), Topics.with_suffix("retry")
+    job_id = (await _created(store, user)).job_id
+    await _apply(store, started(job_id, user, 2), failed(job_id, user, 3))
+    await _drain_outbox(store)
+
+    before = await retry_job(store, job_id, user, topics)
+    again = await retry_job(store, job_id, user, topics)  # a second click: nothing more
+
+    assert before is not None and before.status == "failed"
+    assert again is not None and again.status == "queued"
+    requeued = await store.get_job(job_id)
+    assert requeued is not None
+    assert (requeued.status, requeued.series_start, requeued.last_seq) == ("queued", 2, 4)
+    assert requeued.error is None and requeued.finished_at is None
+    sent = await store.fetch_outbox(10)
+    assert [m.topic for m in sent] == [topics.events, topics.image_requested]
+    await _apply(store, failed(job_id, user, 3))  # the old outcome again: a duplicate
+    await _apply(store, started(job_id, user, 5, attempt=2), completed(job_id, user, 6, attempt=2))
+    done = await store.get_job(job_id)
+    assert done is not None and (done.status, done.attempts) == ("completed", 2)
+    assert await retry_job(store, job_id, user, topics) == done  # completed: left alone
+    assert [e.type for e in await store.events_for(job_id)][-4:] == [
+        "job.failed",
+        "job.requeued",
+        "job.started",
+        "job.completed",
+    ]
+
+
+async def test_requeued_does_not_reopen_a_completed_job(store: JobStore) -> None:
+    user = random_user()
+    job_id = (await _created(store, user)).job_id
+    await _apply(store, started(job_id, user, 2), completed(job_id, user, 3))
+    done = await store.get_job(job_id)
+
+    await _apply(store, job_requeued(job_id=job_id, user_id=user, seq=4, attempt=2))
+
+    assert await store.get_job(job_id) == done

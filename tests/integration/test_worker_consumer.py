@@ -38,12 +38,12 @@ async def produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
 
 @asynccontextmanager
 async def running(
-    bootstrap: str, topic: str, group: str, handle: Handle, **options: float
+    bootstrap: str, topic: str | dict[str, int], group: str, handle: Handle, **options: float
 ) -> AsyncIterator[JobConsumer]:
     consumer = JobConsumer(
         ConsumerOptions(
             bootstrap_servers=bootstrap,
-            topics=(topic,),
+            topics={topic: 1} if isinstance(topic, str) else topic,
             group_id=group,
             client_id=group,
             session_timeout_ms=2000,
@@ -167,3 +167,31 @@ async def test_records_of_one_job_run_in_order_one_at_a_time(
     async with running(kafka_bootstrap, topic, group, handle, concurrency=4):
         await wait_until(lambda: len(log) == 6, "len(log) == 6")
     assert log == [f"{what} attempt-{n}" for n in range(3) for what in ("start", "end")]
+
+
+async def test_with_a_backlog_on_every_priority_high_starts_first_and_low_is_not_starved(
+    kafka_bootstrap: str,
+) -> None:
+    lines = {"high": 6, "normal": 3, "low": 1}
+    names = {p: f"prio-{p}-{uuid.uuid4().hex[:8]}" for p in lines}
+    settings = KafkaSettings(kafka_bootstrap_servers=kafka_bootstrap, kafka_partitions=1)
+    await ensure_topics(settings, list(names.values()))
+    for priority, name in names.items():  # the backlog is there before the worker starts
+        await produce(kafka_bootstrap, name, [f"{priority}-{n}".encode() for n in range(12)])
+    order: list[str] = []
+
+    async def handle(record: ConsumerRecord) -> None:
+        order.append(record.value.decode().split("-")[0])
+        await asyncio.sleep(0.005)
+
+    weights = {names[p]: w for p, w in lines.items()}
+    group = f"g-{uuid.uuid4().hex[:8]}"
+    async with running(kafka_bootstrap, weights, group, handle, concurrency=1):
+        await wait_until(lambda: len(order) == 36, "len(order) == 36")
+
+    def mean_start(priority: str) -> float:
+        return sum(i for i, p in enumerate(order) if p == priority) / 12
+
+    assert mean_start("high") < mean_start("normal") < mean_start("low"), order
+    assert order[:12].count("high") >= 6, order  # high takes most of the first starts
+    assert "low" in order[:15], order  # and low gets its turn long before the others drain

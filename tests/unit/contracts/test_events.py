@@ -14,6 +14,7 @@ from darkroom.contracts.events import (
     JobFailed,
     JobProgress,
     JobQueued,
+    JobRequeued,
     JobStarted,
     encode_event,
     is_terminal,
@@ -28,6 +29,7 @@ MODELS = {
     "job.progress": JobProgress,
     "job.completed": JobCompleted,
     "job.failed": JobFailed,
+    "job.requeued": JobRequeued,
 }
 
 

@@ -1,7 +1,7 @@
 """Topic names: production defaults, and a per-test suffix on every name."""
 
 from darkroom.contracts import topics
-from darkroom.contracts.jobtypes import JobType
+from darkroom.contracts.jobtypes import JobType, Priority
 from darkroom.contracts.topics import Topics
 
 
@@ -20,6 +20,8 @@ def test_a_suffix_is_appended_to_every_topic_and_group_name() -> None:
 
     assert names.model_dump() == {
         "image_requested": "jobs.image.requested.t1",
+        "image_requested_high": "jobs.image.requested.high.t1",
+        "image_requested_low": "jobs.image.requested.low.t1",
         "image_retry": "jobs.image.retry.t1",
         "image_dlq": "jobs.image.dlq.t1",
         "events": "jobs.events.t1",
@@ -42,8 +44,12 @@ def test_the_image_request_topic_follows_the_suffix() -> None:
     assert names.requested(JobType.IMAGE) == "jobs.image.requested.t1"
     assert names.retry(JobType.IMAGE) == "jobs.image.retry.t1"
     assert names.dead_letters(JobType.IMAGE) == "jobs.image.dlq.t1"
+    assert names.requested(JobType.IMAGE, Priority.HIGH) == "jobs.image.requested.high.t1"
+    assert names.requested(JobType.IMAGE, Priority.LOW) == "jobs.image.requested.low.t1"
     assert names.all_topics() == [
+        "jobs.image.requested.high.t1",
         "jobs.image.requested.t1",
+        "jobs.image.requested.low.t1",
         "jobs.image.retry.t1",
         "jobs.image.dlq.t1",
         "jobs.events.t1",

@@ -184,3 +184,15 @@ async def test_a_user_stream_checks_the_terminal_events_of_a_batch_of_jobs_in_on
         sent = [await first] + [await anext(stream) for _ in range(9)]
     assert len(sent) == 10
     assert len(store.checked) == 5 and store.queries == 1  # five terminal events, one query
+
+
+async def test_a_job_sent_back_to_the_queue_streams_on_past_its_earlier_failure() -> None:
+    events = job_timeline(
+        "job.queued", "job.started", "job.failed", "job.requeued", "job.started", "job.completed"
+    )
+    hub = Hub()
+
+    sent = await collect(job_stream(events[0].job_id, 0, hub, FakeEventStore(events)))  # type: ignore[arg-type]
+
+    assert seqs(sent) == [1, 2, 3, 4, 5, 6]
+    assert sent[-1].event == "job.completed"

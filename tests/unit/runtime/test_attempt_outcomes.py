@@ -285,3 +285,12 @@ async def test_a_long_quiet_step_sends_heartbeats_repeating_the_last_progress() 
     assert {(b.percent, b.message) for b in beats} == {(40, "step 2/5")}
     seqs = [e.seq for e in broker.events]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+
+
+def test_a_new_series_of_attempts_has_the_attempt_budget_anew() -> None:
+    policy = RetryPolicy(max_attempts=3, base_delay_s=2.0)
+
+    assert not policy.retries_after(3)  # the first series is spent
+    assert policy.retries_after(4, series_start=4) and policy.retries_after(5, series_start=4)
+    assert not policy.retries_after(6, series_start=4)
+    assert policy.delay_before(5, series_start=4) <= 2.0 * 1.2  # backoff restarts too

@@ -167,3 +167,22 @@ def test_asset_key_is_deterministic_per_job_and_index() -> None:
 def test_asset_key_refuses_negative_indexes_and_odd_extensions(index: int, ext: str) -> None:
     with pytest.raises(ValueError):
         asset_key(uuid.uuid4(), index, ext)
+
+
+async def test_temporary_files_of_writes_cut_off_by_a_crash_are_removed_once_old(
+    store: LocalObjectStore, root: Path
+) -> None:
+    key = asset_key(uuid.uuid4(), 0, "png")
+    await store.put(key, b"kept", "image/png")
+    folder = store.path_for(key).parent
+    old, fresh = folder / ".0.png.abc123.tmp", folder / ".0.png.def456.tmp"
+    old.write_bytes(b"half a file")
+    fresh.write_bytes(b"a write in progress")
+    hour_ago = datetime.now(UTC).timestamp() - 3600
+    os.utime(old, (hour_ago, hour_ago))
+
+    removed = await store.remove_orphans(older_than_s=600)
+
+    assert removed == 1
+    assert not old.exists() and fresh.exists()  # a write that may still be running is left alone
+    assert await store.get(key) == b"kept"

@@ -11,7 +11,7 @@ from darkroom.contracts.assets import AssetDescriptor
 from darkroom.contracts.catalog import ASPECT_SIZES, DEFAULT_PROVIDER, PROVIDER_MODELS, AspectRatio
 from darkroom.contracts.errors import ErrorCode
 from darkroom.contracts.events import JobEvent
-from darkroom.contracts.jobtypes import JobStatus, JobType
+from darkroom.contracts.jobtypes import JobStatus, JobType, Priority
 from darkroom.contracts.params import MAX_SEED, ImageParams
 
 
@@ -39,6 +39,11 @@ class CreateImageJob(BaseModel):
     provider: str = Field(DEFAULT_PROVIDER, description="Generation provider.")
     model: str | None = Field(
         None, max_length=100, validate_default=True, description="Model; the provider's default."
+    )
+    priority: Priority = Field(
+        Priority.NORMAL,
+        description="With a backlog, high jobs start before normal ones, normal before low; "
+        "lower ones still get a share of the starts (no starvation).",
     )
 
     # Each check is a field validator, so a 422 names the field it is about in `loc`.
@@ -119,7 +124,8 @@ class JobView(BaseModel):
     )
     progress: int = Field(ge=0, le=100, description="Percent done.")
     message: str | None = Field(None, description="Latest progress note.")
-    attempts: int = Field(ge=0, description="Attempts started so far.")
+    attempts: int = Field(ge=0, description="Attempts started so far, over every retry series.")
+    priority: Priority = Field(Priority.NORMAL, description="The job's priority.")
     params: ImageParams = Field(description="The resolved parameters.")
     created_at: AwareDatetime = Field(description="When the job was accepted.")
     updated_at: AwareDatetime = Field(description="When the job last changed.")

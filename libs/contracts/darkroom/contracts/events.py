@@ -60,6 +60,18 @@ class JobFailed(Envelope):
     retryable: bool = Field(description="Whether trying again may succeed.")
 
 
+class JobRequeued(Envelope):
+    """A failed job was sent back to the queue (`POST /v1/jobs/{id}/retry`, or a dead letter
+    replayed): a new series of attempts starts, with the job's attempt budget anew (not terminal).
+    Its `attempt` is the first attempt of the new series."""
+
+    type: Literal["job.requeued"] = "job.requeued"
+    requested_by: str = Field(description="Who asked for it: a user, or `operator` for a replay.")
+    previous_error: str | None = Field(
+        None, max_length=2000, description="Why the job had failed, for the record."
+    )
+
+
 class JobCancelled(Envelope):
     """The job was cancelled: before it ran, or at a step boundary while it ran (terminal)."""
 
@@ -69,7 +81,14 @@ class JobCancelled(Envelope):
 
 
 JobEvent = Annotated[
-    JobQueued | JobStarted | JobProgress | JobRetrying | JobCompleted | JobFailed | JobCancelled,
+    JobQueued
+    | JobRequeued
+    | JobStarted
+    | JobProgress
+    | JobRetrying
+    | JobCompleted
+    | JobFailed
+    | JobCancelled,
     Field(discriminator="type"),
 ]
 """Any job event; dispatch with `match` and end with `assert_never`."""

@@ -9,6 +9,14 @@ class JobType(StrEnum):
     IMAGE = "image"
 
 
+class Priority(StrEnum):
+    """Which waiting jobs start first: high before normal before low, none starved."""
+
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+
 class JobStatus(StrEnum):
     """Where a job stands. A job ends in exactly one terminal state."""
 

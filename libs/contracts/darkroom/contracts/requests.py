@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from darkroom.contracts.envelope import TraceContext
+from darkroom.contracts.jobtypes import Priority
 from darkroom.contracts.params import ImageParams
 
 
@@ -20,6 +21,13 @@ class JobRequested(BaseModel):
     job_id: uuid.UUID = Field(description="The job to run.")
     user_id: str = Field(min_length=1, max_length=200, description="Owner of the job.")
     attempt: int = Field(1, ge=1, description="Which attempt this request starts, from 1.")
+    series_start: int = Field(
+        1,
+        ge=1,
+        description="The first attempt of this series: a job sent back to the queue after it "
+        "failed starts a new series, with the attempt budget anew.",
+    )
+    priority: Priority = Field(Priority.NORMAL, description="The job's priority (its topic).")
     first_seq: int = Field(
         ge=2, description="Sequence number of the first event this attempt emits (job.started)."
     )

@@ -19,6 +19,7 @@ def all_schemas() -> dict[str, dict[str, Any]]:
         events.JobStarted,
         events.JobProgress,
         events.JobRetrying,
+        events.JobRequeued,
         events.JobCompleted,
         events.JobFailed,
         events.JobCancelled,

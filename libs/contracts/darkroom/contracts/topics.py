@@ -6,9 +6,11 @@ from typing import assert_never
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from darkroom.contracts.jobtypes import JobType
+from darkroom.contracts.jobtypes import JobType, Priority
 
 IMAGE_REQUESTED = "jobs.image.requested"
+IMAGE_REQUESTED_HIGH = "jobs.image.requested.high"
+IMAGE_REQUESTED_LOW = "jobs.image.requested.low"
 IMAGE_RETRY = "jobs.image.retry"
 IMAGE_DLQ = "jobs.image.dlq"
 JOB_EVENTS = "jobs.events"
@@ -28,7 +30,13 @@ class Topics(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     image_requested: str = Field(
-        IMAGE_REQUESTED, description="Image job requests, keyed by job id."
+        IMAGE_REQUESTED, description="Image job requests of normal priority, keyed by job id."
+    )
+    image_requested_high: str = Field(
+        IMAGE_REQUESTED_HIGH, description="Image job requests of high priority, keyed by job id."
+    )
+    image_requested_low: str = Field(
+        IMAGE_REQUESTED_LOW, description="Image job requests of low priority, keyed by job id."
     )
     image_retry: str = Field(
         IMAGE_RETRY, description="Image requests waiting for their backoff before a retry."
@@ -58,11 +66,19 @@ class Topics(BaseModel):
             return cls()
         return cls(**{name: f"{value}.{suffix}" for name, value in cls().model_dump().items()})
 
-    def requested(self, job_type: JobType) -> str:
-        """The request topic of a job type."""
+    def requested(self, job_type: JobType, priority: Priority = Priority.NORMAL) -> str:
+        """The request topic of a job type and priority."""
+        return self.request_topics(job_type)[priority]
+
+    def request_topics(self, job_type: JobType) -> dict[Priority, str]:
+        """A job type's request topics, one per priority, highest first."""
         match job_type:
             case JobType.IMAGE:
-                return self.image_requested
+                return {
+                    Priority.HIGH: self.image_requested_high,
+                    Priority.NORMAL: self.image_requested,
+                    Priority.LOW: self.image_requested_low,
+                }
             case _:
                 assert_never(job_type)
 
@@ -84,4 +100,10 @@ class Topics(BaseModel):
 
     def all_topics(self) -> list[str]:
         """Every topic the stack creates."""
-        return [self.image_requested, self.image_retry, self.image_dlq, self.events, self.control]
+        return [
+            *self.request_topics(JobType.IMAGE).values(),
+            self.image_retry,
+            self.image_dlq,
+            self.events,
+            self.control,
+        ]

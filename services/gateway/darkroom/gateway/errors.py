@@ -7,3 +7,16 @@ class JobNotFound(Exception):
 
 class WrongTokenScope(Exception):
     """The token is valid but may not do this (a stream-only token on the API)."""
+
+
+class JobNotRetryable(Exception):
+    """Only a failed job can be sent back to the queue."""
+
+    def __init__(self, status: str) -> None:
+        reasons = {
+            "completed": "it completed: its results are stored",
+            "cancelled": "it was cancelled on purpose; submit it again instead",
+        }
+        why = reasons.get(status, f"it has not ended yet (it is {status})")
+        super().__init__(f"only a failed job can be retried, and this one is {status}: {why}")
+        self.status = status

@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from darkroom.gateway.deps import Services
-from darkroom.gateway.errors import JobNotFound, WrongTokenScope
+from darkroom.gateway.errors import JobNotFound, JobNotRetryable, WrongTokenScope
 from darkroom.gateway.routes import assets, health, jobs, tokens
 from darkroom.gateway.settings import GatewaySettings
 from darkroom.gateway.sweeper import run_sweeper
@@ -77,6 +77,9 @@ def add_error_handlers(app: FastAPI) -> None:
     async def not_found(_: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": "job not found"}, 404)
 
+    async def conflict(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, 409)
+
     async def bad_cursor(_: Request, exc: Exception) -> JSONResponse:
         error = {"loc": ["query", "cursor"], "msg": str(exc), "type": "value_error"}
         return JSONResponse({"detail": [error]}, 422)
@@ -85,6 +88,7 @@ def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(WrongTokenScope, forbidden)
     app.add_exception_handler(JobNotFound, not_found)
     app.add_exception_handler(InvalidCursor, bad_cursor)
+    app.add_exception_handler(JobNotRetryable, conflict)
 
 
 def run() -> None:

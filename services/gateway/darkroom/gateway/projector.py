@@ -15,6 +15,7 @@ from darkroom.contracts.events import (
     JobFailed,
     JobProgress,
     JobQueued,
+    JobRequeued,
     JobRetrying,
     JobStarted,
     parse_event,
@@ -29,6 +30,16 @@ def job_changes(event: JobEvent) -> dict[str, Any]:
     match event:
         case JobQueued():
             return {"status": "queued"}
+        case JobRequeued():
+            return {
+                "status": "queued",
+                "series_start": event.attempt,
+                "progress": 0,
+                "message": f"queued again by {event.requested_by}",
+                "result": None,
+                "error": None,
+                "finished_at": None,
+            }
         case JobStarted():
             return {"status": "running", "attempts": event.attempt, "started_at": event.occurred_at}
         case JobProgress():

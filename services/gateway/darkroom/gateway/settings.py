@@ -69,6 +69,10 @@ class RelaySettings(BaseServiceSettings, KafkaSettings, DatabaseSettings):
     )
 
 
+class DeadLetterSettings(BaseServiceSettings, KafkaSettings, DatabaseSettings):
+    """The dead-letter command line (`darkroom-dead-letters`): the broker and the job database."""
+
+
 class ProjectorSettings(BaseServiceSettings, KafkaSettings, DatabaseSettings):
     """The projector: jobs.events -> job table and event history."""
 

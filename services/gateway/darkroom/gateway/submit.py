@@ -78,13 +78,14 @@ async def submit_image_job(
         first_seq=QUEUED_SEQ + 1,
         requested_at=now,
         params=params,
+        priority=body.priority,
         trace=trace,
     )
     key = str(job_id)
     messages = [
         OutboxMessage(topics.events, key, encode_event(queued), event_headers(queued)),
         OutboxMessage(
-            topics.requested(JobType.IMAGE),
+            topics.requested(JobType.IMAGE, body.priority),
             key,
             request.model_dump_json().encode(),
             {"content-type": "application/json", "request-id": str(request.request_id)},
@@ -97,6 +98,7 @@ async def submit_image_job(
         params=params.model_dump(mode="json"),
         created_at=now,
         last_seq=QUEUED_SEQ,
+        priority=body.priority.value,
     )
     await store.create_job(job, [queued], messages)
     return Accepted(job_id=job_id, created_at=now)

@@ -29,8 +29,8 @@ from darkroom.contracts.errors import ErrorCode
 from darkroom.contracts.events import JobFailed, JobQueued, encode_event
 from darkroom.contracts.jobtypes import JobStatus, JobType
 from darkroom.contracts.params import ImageParams
-from darkroom.contracts.requests import ImageJobRequested
 from darkroom.contracts.topics import Topics
+from darkroom.gateway.job_requests import request_message
 from darkroom.gateway.settings import SweeperSettings
 from darkroom.runtime.db import JobRecord, JobStore, OutboxMessage
 from darkroom.runtime.db.lease import acquire_lease
@@ -60,7 +60,7 @@ def plan_requeue(record: JobRecord, topics: Topics, settings: SweeperSettings) -
         "attempt": attempt,
         "seq": seq,
     }
-    if attempt > settings.sweeper_max_attempts:
+    if attempt - record.series_start + 1 > settings.sweeper_max_attempts:
         failed = JobFailed(
             **envelope,
             event_id=make_event_id(record.job_id, attempt, seq, "job.failed"),
@@ -77,24 +77,19 @@ def plan_requeue(record: JobRecord, topics: Topics, settings: SweeperSettings) -
     queued = JobQueued(
         **envelope, event_id=make_event_id(record.job_id, attempt, seq, "job.queued"), params=params
     )
-    request = ImageJobRequested(
+    request = request_message(
+        record,
+        topics,
         request_id=uuid.uuid5(record.job_id, f"sweep/{seq}"),
-        job_id=record.job_id,
-        user_id=record.user_id,
         attempt=attempt,
         first_seq=seq + 1,
-        requested_at=now,
-        params=params,
+        series_start=record.series_start,
+        now=now,
     )
     note = f"queued again: no news for {(now - record.updated_at).total_seconds():.0f} s"
     messages = [
         OutboxMessage(topics.events, key, encode_event(queued), event_headers(queued)),
-        OutboxMessage(
-            topics.requested(JobType(record.type)),
-            key,
-            request.model_dump_json().encode(),
-            {"content-type": "application/json", "request-id": str(request.request_id)},
-        ),
+        request,
     ]
     return [(queued, {"status": "queued", "message": note})], messages
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from darkroom.contracts.api import AssetView, JobError, JobView
 from darkroom.contracts.assets import JobResult
+from darkroom.contracts.jobtypes import Priority
 from darkroom.contracts.params import ImageParams
 from darkroom.runtime.db import JobRecord
 from darkroom.runtime.storage import ObjectStore
@@ -27,6 +28,7 @@ async def job_view(record: JobRecord, objects: ObjectStore, url_ttl: timedelta) 
         progress=record.progress,
         message=record.message,
         attempts=record.attempts,
+        priority=Priority(record.priority),
         params=ImageParams.model_validate(record.params),
         created_at=record.created_at,
         updated_at=record.updated_at,

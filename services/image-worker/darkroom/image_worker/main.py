@@ -70,14 +70,17 @@ def create_app(settings: ImageWorkerSettings) -> Starlette:
         handle = request_handler(ImageJobRequested, ports, partial(generate_images, deps=deps))
         requests = JobConsumer(
             consumer_options(
-                settings, topics.image_requested, topics.image_worker_group, client_id
+                settings,
+                settings.request_topics(topics.request_topics(JobType.IMAGE)),
+                topics.image_worker_group,
+                client_id,
             ),
             handle,
         )
         retries = JobConsumer(
             consumer_options(
                 settings,
-                topics.image_retry,
+                {topics.image_retry: 1},
                 topics.image_retry_group,
                 client_id,
                 concurrency=settings.worker_retry_capacity,

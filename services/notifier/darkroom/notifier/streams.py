@@ -20,7 +20,8 @@ def to_sse(event: JobEvent, event_id: str) -> ServerSentEvent:
 async def job_stream(
     job_id: uuid.UUID, after_seq: int, hub: Hub, store: JobStore, settle_s: float = 10.0
 ) -> AsyncIterator[ServerSentEvent]:
-    """Every event of the job with seq > after_seq, in order, once each; ends after the terminal one.
+    """Every event of the job with seq > after_seq, in order, once each; ends after the terminal one
+    (the last one, for a job that failed and was sent back to the queue).
 
     Subscribing comes before reading the history, and the hub's recent events cover what the
     projector has not stored yet, so no event falls between history and live.
@@ -28,14 +29,14 @@ async def job_stream(
     with hub.job(job_id) as sub:
         backlog = {e.seq: e for e in sub.recent}
         backlog.update({e.seq: e for e in await store.events_for(job_id, after_seq)})
-        last = after_seq
+        last, newest = after_seq, max(backlog, default=0)
         for seq in sorted(backlog):
             if seq > last:
                 last = seq
                 await when_recorded([backlog[seq]], store, settle_s)
                 yield to_sse(backlog[seq], str(seq))
-                if is_terminal(backlog[seq]):
-                    return
+                if is_terminal(backlog[seq]) and seq == newest:
+                    return  # an earlier terminal event was followed by job.requeued: go on
         while True:
             try:
                 event = await sub.next()

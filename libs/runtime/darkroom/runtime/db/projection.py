@@ -3,8 +3,9 @@
 Per batch: one query for which events are new, one insert into the history, one query of the
 affected jobs, then one UPDATE per distinct set of changed columns. The rules are those of
 applying events one by one: a duplicate changes nothing, an event older than the job's
-`last_seq` only joins the history, a terminal job never changes again, and `started_at` keeps
-the first start.
+`last_seq` only joins the history, a terminal job never changes again (except a failed job sent
+back to the queue by `job.requeued`, which starts a new series of attempts), and `started_at`
+keeps the first start.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from darkroom.contracts.events import JobEvent, encode_event
-from darkroom.contracts.jobtypes import TERMINAL_STATUSES
+from darkroom.contracts.jobtypes import TERMINAL_STATUSES, JobStatus
 from darkroom.runtime.db.tables import job_events, jobs
 
 TERMINAL = frozenset(s.value for s in TERMINAL_STATUSES)
+FAILED, REQUEUED = JobStatus.FAILED.value, "job.requeued"
 Change = tuple[JobEvent, dict[str, Any]]
 
 
@@ -76,9 +78,9 @@ def merge(fresh: Sequence[Change], current: dict[str, Any]) -> dict[str, dict[st
         if row is None:
             continue
         acc = merged.get(row.job_id, {})
-        if (
-            event.seq <= acc.get("last_seq", row.last_seq)
-            or acc.get("status", row.status) in TERMINAL
+        status = acc.get("status", row.status)
+        if event.seq <= acc.get("last_seq", row.last_seq) or (
+            status in TERMINAL and not (event.type == REQUEUED and status == FAILED)
         ):
             continue
         changes = dict(values)

@@ -28,6 +28,7 @@ class NewJob:
     params: dict[str, Any]
     created_at: datetime
     last_seq: int  # seq of the newest event already reflected in the row
+    priority: str = "normal"
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,10 @@ class JobRecord:
     updated_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    priority: str = "normal"
+    series_start: int = (
+        1  # first attempt of the current series (a retry of a failed job starts one)
+    )
 
     @classmethod
     def from_row(cls, row: Any) -> JobRecord:
@@ -244,6 +249,8 @@ def _new_job_row(job: NewJob) -> dict[str, Any]:
         "message": None,
         "attempts": 0,
         "last_seq": job.last_seq,
+        "priority": job.priority,
+        "series_start": 1,
         "params": job.params,
         "result": None,
         "error": None,

@@ -30,6 +30,8 @@ jobs = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("started_at", UTCDateTime),
     Column("finished_at", UTCDateTime),
+    Column("priority", String(8), nullable=False, server_default="normal"),
+    Column("series_start", Integer, nullable=False, server_default="1"),
 )
 Index(None, jobs.c.user_id, jobs.c.created_at, jobs.c.job_id)
 Index(None, jobs.c.status, jobs.c.updated_at)  # the sweeper's query

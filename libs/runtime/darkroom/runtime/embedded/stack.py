@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +40,7 @@ class ServiceProcess:
     name: str
     proc: subprocess.Popen[bytes]
     log_path: Path
+    service: str = ""
 
     def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 20) -> int:
         """Send `sig` and wait for the exit code (SIGKILL if it does not stop in time)."""
@@ -109,29 +111,49 @@ class Stack:
 
     def start(self, *names: str, wait: bool = True) -> None:
         for name in names:
-            log_path = self.workdir / f"{name}.{len(list(self.workdir.glob(f'{name}.*.log')))}.log"
-            with log_path.open("wb") as log:
-                proc = subprocess.Popen(
-                    [str(BIN / f"darkroom-{name}")],
-                    env=self.env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    cwd=self.workdir,
-                )
-            self.running[name] = ServiceProcess(name, proc, log_path)
+            self._launch(name, name, self.env)
         if wait:
-            try:
-                for name in names:
-                    self.wait_ready(name)
-            except BaseException:
-                self.stop_all()  # a service that failed to start must not leave the others running
-                raise
+            self._wait_all(names)
+
+    def start_replica(self, name: str, service: str, wait: bool = True) -> None:
+        """Another process of `service` under the name `name`, with its own port and instance id
+        (for example a second image worker in the same consumer group)."""
+        self.ports[name] = free_port()
+        env = {
+            **self.env,
+            f"{service.upper().replace('-', '_')}_PORT": str(self.ports[name]),
+            "INSTANCE_ID": name,
+        }
+        self._launch(name, service, env)
+        if wait:
+            self._wait_all([name])
+
+    def _launch(self, name: str, service: str, env: dict[str, str]) -> None:
+        log_path = self.workdir / f"{name}.{len(list(self.workdir.glob(f'{name}.*.log')))}.log"
+        with log_path.open("wb") as log:
+            proc = subprocess.Popen(
+                [str(BIN / f"darkroom-{service}")],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.workdir,
+            )
+        self.running[name] = ServiceProcess(name, proc, log_path, service)
+
+    def _wait_all(self, names: Sequence[str]) -> None:
+        try:
+            for name in names:
+                self.wait_ready(name)
+        except BaseException:
+            self.stop_all()  # a service that failed to start must not leave the others running
+            raise
 
     def wait_ready(self, name: str, timeout_s: float = 60) -> None:
         """Poll the service's readiness URL until it answers 2xx (the relay has none: started is ready)."""
-        if name not in READY_PATHS:
+        kind = self.running[name].service
+        if kind not in READY_PATHS:
             return
-        url = f"http://127.0.0.1:{self.ports[name]}{READY_PATHS[name]}"
+        url = f"http://127.0.0.1:{self.ports[name]}{READY_PATHS[kind]}"
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             service = self.running[name]

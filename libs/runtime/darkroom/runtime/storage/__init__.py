@@ -50,9 +50,12 @@ def make_object_store(settings: StorageSettings) -> ObjectStore:
 
 
 async def prepare_object_store(store: ObjectStore) -> None:
-    """Create what the store needs before first use: for S3, its bucket if missing."""
+    """Create what the store needs before first use: for S3, its bucket if missing; for the local
+    store, clear temporary files of writes cut off by a crash."""
     if isinstance(store, S3ObjectStore):
         await store.ensure_bucket()
+    elif isinstance(store, LocalObjectStore):
+        await store.remove_orphans()
 
 
 async def open_object_store(settings: StorageSettings) -> ObjectStore:

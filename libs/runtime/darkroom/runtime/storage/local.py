@@ -5,6 +5,7 @@ import contextlib
 import logging
 import os
 import tempfile
+import time
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -23,6 +24,9 @@ logger = logging.getLogger(__name__)
 
 # A key naming a directory, or going through a file, is as missing as a key naming nothing.
 _MISSING_ERRORS = (FileNotFoundError, IsADirectoryError, NotADirectoryError)
+# A write goes to `.<name>.<random>.tmp` beside its target, then is renamed over it.
+TMP_PREFIX, TMP_SUFFIX = ".", ".tmp"
+ORPHAN_AGE_S = 600.0  # a temporary file this old belongs to no running write
 
 
 class LocalObjectStore:
@@ -43,6 +47,14 @@ class LocalObjectStore:
         stored = await asyncio.to_thread(_write_atomic, path, key, data, content_type)
         logger.debug("stored %s bytes=%d sha256=%s", key, stored.bytes, stored.sha256)
         return stored
+
+    async def remove_orphans(self, older_than_s: float = ORPHAN_AGE_S) -> int:
+        """Delete temporary files left by writes that were cut off (kill -9 mid-write); returns
+        how many. Readers never see them: a key's file appears only by an atomic rename."""
+        removed = await asyncio.to_thread(_remove_orphans, self._root, older_than_s)
+        if removed:
+            logger.info("removed %d unfinished temporary file(s) under %s", removed, self._root)
+        return removed
 
     async def get(self, key: str) -> bytes:
         """Return the bytes stored under `key`; raise ObjectNotFound if there are none."""
@@ -74,11 +86,26 @@ class LocalObjectStore:
             raise StoreUnavailable(f"local store root {self._root} is not usable: {exc}") from exc
 
 
+def _remove_orphans(root: Path, older_than_s: float) -> int:
+    """Delete temporary files of writes that never finished (a process killed mid-write)."""
+    if not root.is_dir():
+        return 0
+    cutoff, removed = time.time() - older_than_s, 0
+    for tmp in root.rglob(f"{TMP_PREFIX}*{TMP_SUFFIX}"):
+        with contextlib.suppress(OSError):
+            if tmp.is_file() and tmp.stat().st_mtime < cutoff:
+                tmp.unlink()
+                removed += 1
+    return removed
+
+
 def _write_atomic(path: Path, key: str, data: bytes, content_type: str) -> StoredObject:
     """Write via a temporary file in the same directory, then rename over the target."""
     stored = describe(key, data, content_type)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp_name = tempfile.mkstemp(
+        dir=path.parent, prefix=f"{TMP_PREFIX}{path.name}.", suffix=TMP_SUFFIX
+    )
     try:
         with os.fdopen(fd, "wb") as tmp:
             os.fchmod(tmp.fileno(), 0o644)  # mkstemp makes 0600; stored assets are not secrets

@@ -156,8 +156,9 @@ async def settle_failure(
 ) -> None:
     """Retry, dead-letter or fail: exactly one, acknowledged before returning."""
     code, message = error.code, str(error)
-    if error.retryable and ports.policy.retries_after(request.attempt):
-        due = utcnow() + timedelta(seconds=ports.policy.delay_before(request.attempt + 1))
+    policy, series = ports.policy, request.series_start
+    if error.retryable and policy.retries_after(request.attempt, series):
+        due = utcnow() + timedelta(seconds=policy.delay_before(request.attempt + 1, series))
         retrying = events.retrying(code, message, due)
         await ports.emit(retrying)  # acknowledged, with every event before it
         following = request.model_copy(
@@ -170,7 +171,7 @@ async def settle_failure(
         )
         headers = [
             (h.NOT_BEFORE, h.epoch_ms(due)),
-            (h.TARGET_TOPIC, ports.topics.requested(ports.job_type).encode()),
+            (h.TARGET_TOPIC, ports.topics.requested(ports.job_type, request.priority).encode()),
         ]
         body = following.model_dump_json().encode()
         await ports.send(ports.topics.retry(ports.job_type), body, job_key(request.job_id), headers)

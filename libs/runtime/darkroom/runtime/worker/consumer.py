@@ -8,6 +8,10 @@
   and a record is finished only when its handler returned, that is, after its outcome was
   acknowledged by the broker: at-least-once, whatever order records finish in.
 - Records with the same key (the job id) run one after the other, in offset order.
+- Several topics (a job type's priorities) are read at once, each into a small waiting line of
+  its own (`concurrency` records; a full line stops fetching its topic); a free slot takes the
+  next record from the lines by weighted turns (`WeightedTurns`), so a backlog of one priority
+  never keeps another waiting long, and high goes first.
 - A handler that raises `EmitFailed` (the broker did not take the outcome) is run again with
   backoff; the record stays uncommitted meanwhile.
 - `stop()` stops fetching, lets running records finish within the drain timeout, commits what
@@ -20,7 +24,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -31,6 +36,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_ji
 from darkroom.runtime.kafka import EmitFailed
 from darkroom.runtime.settings import KafkaSettings
 from darkroom.runtime.worker.offsets import OffsetTracker
+from darkroom.runtime.worker.priority import WeightedTurns
 from darkroom.runtime.worker.settings import WorkerSettings
 
 logger = logging.getLogger(__name__)
@@ -43,7 +49,7 @@ KEEPALIVE_S = 1.0  # while every slot is busy, poll (paused) this often to stay 
 @dataclass(frozen=True)
 class ConsumerOptions:
     bootstrap_servers: str
-    topics: tuple[str, ...]
+    topics: Mapping[str, int]  # topic -> weight of its turns (one topic: any weight)
     group_id: str
     client_id: str
     concurrency: int = 4
@@ -56,7 +62,7 @@ class ConsumerOptions:
 
 def consumer_options(
     settings: KafkaSettings,
-    topic: str,
+    topics: Mapping[str, int],
     group_id: str,
     client_id: str,
     concurrency: int | None = None,
@@ -65,7 +71,7 @@ def consumer_options(
     worker = settings if isinstance(settings, WorkerSettings) else WorkerSettings()
     return ConsumerOptions(
         bootstrap_servers=settings.kafka_bootstrap_servers,
-        topics=(topic,),
+        topics=dict(topics),
         group_id=group_id,
         client_id=client_id,
         concurrency=concurrency or worker.worker_concurrency,
@@ -81,6 +87,7 @@ class _Rebalance(ConsumerRebalanceListener):
         self.owner = owner
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        self.owner.drop_waiting(revoked)
         await self.owner.commit()
         self.owner.offsets.forget(list(revoked))
 
@@ -104,6 +111,10 @@ class JobConsumer:
         self._stopping = False
         self._loops: list[asyncio.Task[None]] = []
         self._commit_lock = asyncio.Lock()
+        self._waiting: dict[str, deque[tuple[TopicPartition, ConsumerRecord]]] = {
+            topic: deque() for topic in options.topics
+        }
+        self._turns = WeightedTurns(options.topics)
 
     @property
     def running(self) -> int:
@@ -173,16 +184,41 @@ class JobConsumer:
 
     async def _fetch_loop(self) -> None:
         while not self._stopping:
-            free = self.options.concurrency - len(self._tasks)
-            if free <= 0:
+            self._start_waiting()
+            assigned = self.consumer.assignment()
+            open_ = self._fetchable(assigned)
+            if assigned and not open_:  # every waiting line is full, so every slot is busy
                 await self._wait_for_slot()
                 continue
-            batches = await self.consumer.getmany(
-                timeout_ms=self.options.fetch_max_wait_ms * 5, max_records=free
+            # With records waiting (slots busy), poll briefly so a freed slot is filled soon.
+            waiting = any(self._waiting.values())
+            wait_ms = self.options.fetch_max_wait_ms * (1 if waiting else 5)
+            batches = await self.consumer.getmany(  # nothing assigned yet: a poll that joins
+                *open_, timeout_ms=wait_ms, max_records=self.options.concurrency
             )
             for partition, records in batches.items():
                 for record in records:
-                    self._start(partition, record)
+                    self.offsets.start(partition, record.offset)  # never committed past
+                    self._waiting[partition.topic].append((partition, record))
+
+    def _fetchable(self, assigned: set[TopicPartition]) -> list[TopicPartition]:
+        """Assigned partitions whose topic's waiting line has room."""
+        full = {t for t, line in self._waiting.items() if len(line) >= self.options.concurrency}
+        return [tp for tp in assigned if tp.topic not in full]
+
+    def _start_waiting(self) -> None:
+        """Fill free slots from the waiting lines, by weighted turns between topics."""
+        while len(self._tasks) < self.options.concurrency:
+            ready = [topic for topic, line in self._waiting.items() if line]
+            if not ready:
+                return
+            partition, record = self._waiting[self._turns.pick(ready)].popleft()
+            self._start(partition, record)
+
+    def drop_waiting(self, partitions: set[TopicPartition]) -> None:
+        """Forget records not started of partitions taken away: their next owner reads them."""
+        for topic, line in self._waiting.items():
+            self._waiting[topic] = deque(item for item in line if item[0] not in partitions)
 
     async def _wait_for_slot(self) -> None:
         """Every slot is busy: pause fetching, but keep polling so the group keeps us."""
@@ -199,7 +235,6 @@ class JobConsumer:
             self.consumer.resume(*(paused & self.consumer.assignment()))
 
     def _start(self, partition: TopicPartition, record: ConsumerRecord) -> None:
-        self.offsets.start(partition, record.offset)
         before = self._last_of_key.get(record.key) if record.key is not None else None
         task = asyncio.create_task(self._run(partition, record, before))
         self._tasks.add(task)

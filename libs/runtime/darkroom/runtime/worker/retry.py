@@ -24,11 +24,14 @@ class RetryPolicy:
         if self.timeout_s <= 0:
             raise ValueError("timeout_s must be positive")
 
-    def retries_after(self, attempt: int) -> bool:
-        """Whether a retryable failure of `attempt` gets another attempt."""
-        return attempt < self.max_attempts
+    def retries_after(self, attempt: int, series_start: int = 1) -> bool:
+        """Whether a retryable failure of `attempt` gets another attempt; attempts count from the
+        first of their series (a failed job sent back to the queue has its budget anew)."""
+        return attempt - series_start + 1 < self.max_attempts
 
-    def delay_before(self, attempt: int) -> float:
-        """Seconds to wait before `attempt` (2, 3, …): the base delay, doubling, capped, jittered."""
-        delay = min(self.max_delay_s, self.base_delay_s * 2 ** max(0, attempt - 2))
+    def delay_before(self, attempt: int, series_start: int = 1) -> float:
+        """Seconds to wait before `attempt` (the 2nd, 3rd, … of its series): the base delay,
+        doubling, capped, jittered."""
+        nth = attempt - series_start + 1
+        delay = min(self.max_delay_s, self.base_delay_s * 2 ** max(0, nth - 2))
         return delay * random.uniform(1 - JITTER, 1 + JITTER)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, PositiveInt, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from darkroom.contracts.jobtypes import Priority
 from darkroom.runtime.worker.limits import ProviderLimit, ProviderLimits
 from darkroom.runtime.worker.retry import RetryPolicy
 
@@ -32,6 +33,11 @@ class WorkerSettings(BaseSettings):
         1000,
         description="Retries one worker process holds while they wait for their backoff; more wait "
         "on the retry topic (later, never lost).",
+    )
+    worker_priority_weights: dict[Priority, PositiveInt] = Field(
+        default_factory=lambda: {Priority.HIGH: 6, Priority.NORMAL: 3, Priority.LOW: 1},
+        description="Share of job starts per priority while several have jobs waiting, as JSON: "
+        'with {"high": 6, "normal": 3, "low": 1}, ten starts go 6 high, 3 normal, 1 low.',
     )
     job_max_attempts: PositiveInt = Field(
         3, description="Attempts of a job before a retryable failure is final (dead-lettered)."
@@ -71,6 +77,17 @@ class WorkerSettings(BaseSettings):
         cls, value: dict[str, ProviderLimit]
     ) -> dict[str, ProviderLimit]:
         return {"local": ProviderLimit(), **value}
+
+    @field_validator("worker_priority_weights")
+    @classmethod
+    def _every_priority_weighted(cls, value: dict[Priority, int]) -> dict[Priority, int]:
+        if missing := [p.value for p in Priority if p not in value]:
+            raise ValueError(f"give a weight for every priority; missing: {', '.join(missing)}")
+        return value
+
+    def request_topics(self, topics: dict[Priority, str]) -> dict[str, int]:
+        """A job type's request topics (by priority) with the weights of their turns."""
+        return {topic: self.worker_priority_weights[p] for p, topic in topics.items()}
 
     @property
     def limits(self) -> ProviderLimits:

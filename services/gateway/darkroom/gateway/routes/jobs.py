@@ -1,9 +1,9 @@
-"""Job routes: submit, status, cancel, history, list."""
+"""Job routes: submit, status, cancel, retry, history, list."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -19,7 +19,9 @@ from darkroom.contracts.api import (
 from darkroom.contracts.jobtypes import JobStatus, JobType
 from darkroom.gateway.cancel import answer, cancel_job
 from darkroom.gateway.deps import CurrentUser, ServicesDep
-from darkroom.gateway.errors import JobNotFound
+from darkroom.gateway.errors import JobNotFound, JobNotRetryable
+from darkroom.gateway.retry import retry_job
+from darkroom.gateway.settings import GatewaySettings
 from darkroom.gateway.submit import submit_image_job
 from darkroom.gateway.views import job_view
 from darkroom.runtime.auth import Principal
@@ -37,6 +39,20 @@ async def owned_job(store: JobStore, job_id: uuid.UUID, user: Principal) -> JobR
     return record
 
 
+def accepted_answer(
+    job_id: uuid.UUID, created_at: datetime, settings: GatewaySettings, response: Response
+) -> JobAccepted:
+    status_url = f"{settings.public_base_url}/v1/jobs/{job_id}"
+    response.headers["Location"] = status_url
+    return JobAccepted(
+        job_id=job_id,
+        status=JobStatus.QUEUED,
+        status_url=status_url,
+        events_url=f"{settings.notifier_public_url}/v1/jobs/{job_id}/events",
+        created_at=created_at,
+    )
+
+
 @router.post(
     "/image", status_code=202, response_model=JobAccepted, summary="Submit a text-to-image job"
 )
@@ -44,16 +60,28 @@ async def create_image_job(
     body: CreateImageJob, user: CurrentUser, services: ServicesDep, response: Response
 ) -> JobAccepted:
     accepted = await submit_image_job(body, user, services.writer, services.settings.topics)
-    settings = services.settings
-    status_url = f"{settings.public_base_url}/v1/jobs/{accepted.job_id}"
-    response.headers["Location"] = status_url
-    return JobAccepted(
-        job_id=accepted.job_id,
-        status=JobStatus.QUEUED,
-        status_url=status_url,
-        events_url=f"{settings.notifier_public_url}/v1/jobs/{accepted.job_id}/events",
-        created_at=accepted.created_at,
-    )
+    return accepted_answer(accepted.job_id, accepted.created_at, services.settings, response)
+
+
+@router.post(
+    "/{job_id}/retry",
+    status_code=202,
+    response_model=JobAccepted,
+    summary="Send a failed job back to the queue",
+    responses={409: {"description": "The job is not failed (the reason says what it is)."}},
+)
+async def retry_failed_job(
+    job_id: uuid.UUID, user: CurrentUser, services: ServicesDep, response: Response
+) -> JobAccepted:
+    """The same job runs again: a new series of attempts with the attempt budget anew, announced by
+    `job.requeued`. Owner or admin; only a failed job (409 otherwise, with the reason)."""
+    await owned_job(services.store, job_id, user)
+    before = await retry_job(services.store, job_id, user.user_id, services.settings.topics)
+    if before is None:
+        raise JobNotFound(str(job_id))
+    if before.status != JobStatus.FAILED.value:
+        raise JobNotRetryable(before.status)
+    return accepted_answer(job_id, before.created_at, services.settings, response)
 
 
 @router.get("/{job_id}", response_model=JobView, summary="A job's status and results")

@@ -1,0 +1,77 @@
+"""`darkroom-dead-letters`: list a job type's dead letters, or send them back. Wiring only.
+
+    darkroom-dead-letters list   [--type image]
+    darkroom-dead-letters replay [--type image] [--job ID ...] [--raw] [--dry-run]
+
+`replay` queues each failed job of a letter again (a new series of attempts, `job.requeued`);
+`--job` limits it to those jobs; `--raw` also re-publishes letters that are not requests, as they
+are, to the topic they came from; `--dry-run` only says what it would do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import uuid
+from collections.abc import Sequence
+
+from darkroom.contracts.jobtypes import JobType
+from darkroom.gateway.dead_letters import read_dead_letters, replay_all
+from darkroom.gateway.settings import DeadLetterSettings
+from darkroom.runtime.db import JobStore, open_database
+from darkroom.runtime.kafka import make_producer, message_sender
+from darkroom.runtime.serving import configure_process
+
+
+def out(*lines: str) -> None:
+    sys.stdout.write("".join(f"{line}\n" for line in lines))
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="darkroom-dead-letters", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("command", choices=["list", "replay"])
+    parser.add_argument("--type", type=JobType, default=JobType.IMAGE, help="job type (image)")
+    parser.add_argument("--job", type=uuid.UUID, action="append", help="only this job (repeat)")
+    parser.add_argument("--raw", action="store_true", help="re-publish non-requests as they are")
+    parser.add_argument("--dry-run", action="store_true", help="say what replay would do")
+    parser.add_argument("--idle-s", type=float, default=2.0, help="stop reading after this quiet")
+    return parser.parse_args(argv)
+
+
+async def main(settings: DeadLetterSettings, args: argparse.Namespace) -> int:
+    topic = settings.topics.dead_letters(args.type)
+    letters = await read_dead_letters(settings.kafka_bootstrap_servers, topic, args.idle_s)
+    if args.job:
+        wanted = set(args.job)
+        letters = [x for x in letters if x.request is not None and x.request.job_id in wanted]
+    out(f"{len(letters)} dead letter(s) on {topic}")
+    if args.command == "list":
+        out(*(letter.describe() for letter in letters))
+        return 0
+    db = open_database(settings)
+    producer = make_producer(settings, client_id=f"dead-letters-{settings.instance_id}")
+    await producer.start()
+    try:
+        lines = await replay_all(
+            letters,
+            JobStore(db),
+            settings.topics,
+            message_sender(producer),
+            raw=args.raw,
+            dry_run=args.dry_run,
+        )
+    finally:
+        await producer.stop()
+        await db.dispose()
+    out(*lines)
+    return 0
+
+
+def run() -> None:
+    args = parse_args(sys.argv[1:])
+    settings = DeadLetterSettings()
+    configure_process(settings, "dead-letters")
+    sys.exit(asyncio.run(main(settings, args)))
