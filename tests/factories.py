@@ -23,6 +23,7 @@ from darkroom.contracts.events import (
 from darkroom.contracts.jobtypes import JobType
 from darkroom.contracts.params import ImageParams
 from darkroom.contracts.requests import ImageJobRequested
+from darkroom.runtime.db import JobRecord
 
 OCCURRED_AT = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -145,3 +146,25 @@ def job_timeline(*event_types: str, **overrides: Any) -> list[JobEvent]:
         EVENT_FACTORIES[event_type](**shared, seq=seq)
         for seq, event_type in enumerate(event_types, start=1)
     ]
+
+
+def job_record(status: str, **overrides: Any) -> JobRecord:
+    """A job row as the store returns it (valid params; one attempt, last event seq 3)."""
+    values: dict[str, Any] = {
+        "job_id": random_job_id(),
+        "user_id": "u-1",
+        "type": "image",
+        "status": status,
+        "progress": 0,
+        "message": None,
+        "attempts": 1,
+        "last_seq": 3,
+        "params": image_params().model_dump(mode="json"),
+        "result": None,
+        "error": None,
+        "created_at": OCCURRED_AT,
+        "updated_at": OCCURRED_AT,
+        "started_at": None,
+        "finished_at": None,
+    } | overrides
+    return JobRecord(**values)

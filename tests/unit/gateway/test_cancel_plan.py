@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -13,6 +12,7 @@ from darkroom.contracts.topics import Topics
 from darkroom.gateway.cancel import answer, plan_cancel
 from darkroom.runtime.auth import Principal
 from darkroom.runtime.db import JobRecord
+from tests.factories import job_record
 
 TOPICS = Topics()
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
@@ -20,23 +20,7 @@ OWNER = Principal(user_id="u-1", scope="api")
 
 
 def job(status: str, last_seq: int = 3, attempts: int = 1) -> JobRecord:
-    return JobRecord(
-        job_id=uuid.uuid4(),
-        user_id="u-1",
-        type="image",
-        status=status,
-        progress=0,
-        message=None,
-        attempts=attempts,
-        last_seq=last_seq,
-        params={},
-        result=None,
-        error=None,
-        created_at=NOW,
-        updated_at=NOW,
-        started_at=None,
-        finished_at=None,
-    )
+    return job_record(status, last_seq=last_seq, attempts=attempts)
 
 
 @pytest.mark.parametrize("status", ["queued", "retrying"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -14,7 +13,7 @@ from darkroom.contracts.topics import Topics
 from darkroom.gateway.errors import JobNotRetryable
 from darkroom.gateway.retry import plan_retry
 from darkroom.runtime.db import JobRecord
-from tests.factories import image_params
+from tests.factories import job_record
 
 TOPICS = Topics()
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
@@ -23,24 +22,9 @@ NOW = datetime(2026, 11, 23, tzinfo=UTC)
 def job(
     status: str, *, attempts: int = 3, last_seq: int = 9, priority: str = "normal"
 ) -> JobRecord:
-    return JobRecord(
-        job_id=uuid.uuid4(),
-        user_id="u-1",
-        type="image",
-        status=status,
-        progress=40,
-        message=None,
-        attempts=attempts,
-        last_seq=last_seq,
-        params=image_params().model_dump(mode="json"),
-        result=None,
-        error={"code": "provider_error", "message": "the provider broke", "retryable": True},
-        created_at=NOW,
-        updated_at=NOW,
-        started_at=NOW,
-        finished_at=NOW,
-        priority=priority,
-        series_start=1,
+    error = {"code": "provider_error", "message": "the provider broke", "retryable": True}
+    return job_record(
+        status, attempts=attempts, last_seq=last_seq, priority=priority, error=error, progress=40
     )
 
 

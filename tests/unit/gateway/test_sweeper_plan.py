@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 from darkroom.contracts.envelope import utcnow
@@ -12,8 +11,7 @@ from darkroom.contracts.requests import ImageJobRequested
 from darkroom.contracts.topics import Topics
 from darkroom.gateway.settings import SweeperSettings
 from darkroom.gateway.sweeper import plan_requeue
-from tests.factories import image_params
-from tests.unit.gateway.test_cancel_plan import job
+from tests.factories import job_record
 
 TOPICS = Topics()
 SETTINGS = SweeperSettings(
@@ -22,13 +20,8 @@ SETTINGS = SweeperSettings(
 
 
 def quiet(status: str, seconds: float, **changes: object):  # type: ignore[no-untyped-def]
-    record = job(status, last_seq=6, attempts=changes.pop("attempts", 1))  # type: ignore[arg-type]
-    return replace(
-        record,
-        params=image_params().model_dump(mode="json"),
-        updated_at=utcnow() - timedelta(seconds=seconds),
-        **changes,
-    )
+    changes.setdefault("last_seq", 6)
+    return job_record(status, updated_at=utcnow() - timedelta(seconds=seconds), **changes)
 
 
 def test_a_running_job_quiet_past_the_deadline_gets_a_new_attempt() -> None:

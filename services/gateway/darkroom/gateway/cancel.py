@@ -11,18 +11,18 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from darkroom.contracts.api import CancelAnswer
 from darkroom.contracts.control import CancelRequested
-from darkroom.contracts.envelope import make_event_id, utcnow
-from darkroom.contracts.events import JobCancelled, encode_event
-from darkroom.contracts.jobtypes import JobStatus, JobType
+from darkroom.contracts.envelope import utcnow
+from darkroom.contracts.events import JobCancelled
+from darkroom.contracts.jobtypes import JobStatus
 from darkroom.contracts.topics import Topics
+from darkroom.gateway.job_messages import event_message, next_envelope
+from darkroom.gateway.projector import job_changes
 from darkroom.runtime.auth import Principal
 from darkroom.runtime.db import JobRecord, JobStore, OutboxMessage
 from darkroom.runtime.db.store import JobChange
-from darkroom.runtime.kafka import event_headers
 
 NOT_RUNNING = {JobStatus.QUEUED.value, JobStatus.RETRYING.value}
 
@@ -51,21 +51,11 @@ def plan_cancel(record: JobRecord, user: Principal, topics: Topics) -> JobChange
         return [], messages
     attempt, seq = max(1, record.attempts), record.last_seq + 1
     cancelled = JobCancelled(
-        event_id=make_event_id(record.job_id, attempt, seq, "job.cancelled"),
-        job_id=record.job_id,
-        user_id=record.user_id,
-        job_type=JobType(record.type),
-        occurred_at=now,
-        attempt=attempt,
-        seq=seq,
+        **next_envelope(record, "job.cancelled", attempt, seq, now),
         cancelled_by=user.user_id,
         while_running=False,
     )
-    changes: dict[str, Any] = {"status": JobStatus.CANCELLED.value, "finished_at": now}
-    event_message = OutboxMessage(
-        topics.events, key, encode_event(cancelled), event_headers(cancelled)
-    )
-    return [(cancelled, changes)], [event_message, *messages]
+    return [(cancelled, job_changes(cancelled))], [event_message(topics, cancelled), *messages]
 
 
 def answer(job_id: uuid.UUID, before: JobRecord) -> CancelAnswer:

@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import uuid
 
-from darkroom.contracts.envelope import make_event_id, utcnow
-from darkroom.contracts.events import JobRequeued, encode_event
-from darkroom.contracts.jobtypes import JobStatus, JobType
+from darkroom.contracts.envelope import utcnow
+from darkroom.contracts.events import JobRequeued
+from darkroom.contracts.jobtypes import JobStatus
 from darkroom.contracts.topics import Topics
-from darkroom.gateway.job_requests import request_message
+from darkroom.gateway.job_messages import event_message, next_envelope, request_message
 from darkroom.gateway.projector import job_changes
-from darkroom.runtime.db import JobRecord, JobStore, OutboxMessage
+from darkroom.runtime.db import JobRecord, JobStore
 from darkroom.runtime.db.store import JobChange
-from darkroom.runtime.kafka import event_headers
 
 
 def plan_retry(record: JobRecord, requested_by: str, topics: Topics) -> JobChange:
@@ -31,13 +30,7 @@ def plan_retry(record: JobRecord, requested_by: str, topics: Topics) -> JobChang
     now, attempt, seq = utcnow(), record.attempts + 1, record.last_seq + 1
     previous = (record.error or {}).get("message")
     requeued = JobRequeued(
-        event_id=make_event_id(record.job_id, attempt, seq, "job.requeued"),
-        job_id=record.job_id,
-        user_id=record.user_id,
-        job_type=JobType(record.type),
-        occurred_at=now,
-        attempt=attempt,
-        seq=seq,
+        **next_envelope(record, "job.requeued", attempt, seq, now),
         requested_by=requested_by,
         previous_error=str(previous)[:2000] if previous else None,
     )
@@ -50,9 +43,7 @@ def plan_retry(record: JobRecord, requested_by: str, topics: Topics) -> JobChang
         series_start=attempt,
         now=now,
     )
-    key = str(record.job_id)
-    event = OutboxMessage(topics.events, key, encode_event(requeued), event_headers(requeued))
-    return [(requeued, job_changes(requeued))], [event, request]
+    return [(requeued, job_changes(requeued))], [event_message(topics, requeued), request]
 
 
 async def retry_job(

@@ -22,20 +22,19 @@ import asyncio
 import logging
 import uuid
 from datetime import timedelta
-from typing import Any
 
-from darkroom.contracts.envelope import make_event_id, utcnow
+from darkroom.contracts.envelope import utcnow
 from darkroom.contracts.errors import ErrorCode
-from darkroom.contracts.events import JobFailed, JobQueued, encode_event
-from darkroom.contracts.jobtypes import JobStatus, JobType
+from darkroom.contracts.events import JobFailed, JobQueued
+from darkroom.contracts.jobtypes import JobStatus
 from darkroom.contracts.params import ImageParams
 from darkroom.contracts.topics import Topics
-from darkroom.gateway.job_requests import request_message
+from darkroom.gateway.job_messages import event_message, next_envelope, request_message
+from darkroom.gateway.projector import job_changes
 from darkroom.gateway.settings import SweeperSettings
-from darkroom.runtime.db import JobRecord, JobStore, OutboxMessage
+from darkroom.runtime.db import JobRecord, JobStore
 from darkroom.runtime.db.lease import acquire_lease
 from darkroom.runtime.db.store import JobChange
-from darkroom.runtime.kafka import event_headers
 
 logger = logging.getLogger(__name__)
 
@@ -51,31 +50,19 @@ def plan_requeue(record: JobRecord, topics: Topics, settings: SweeperSettings) -
         return [], []  # it ended or spoke up meanwhile
     running = record.status in RUNNING
     attempt = record.attempts + 1 if running else max(1, record.attempts)
-    seq, key = record.last_seq + 1, str(record.job_id)
-    envelope: dict[str, Any] = {
-        "job_id": record.job_id,
-        "user_id": record.user_id,
-        "job_type": JobType(record.type),
-        "occurred_at": now,
-        "attempt": attempt,
-        "seq": seq,
-    }
+    seq = record.last_seq + 1
     if attempt - record.series_start + 1 > settings.sweeper_max_attempts:
         failed = JobFailed(
-            **envelope,
-            event_id=make_event_id(record.job_id, attempt, seq, "job.failed"),
+            **next_envelope(record, "job.failed", attempt, seq, now),
             code=ErrorCode.STALLED,
             message=f"no worker reported on the job for {settings.sweeper_stalled_after_s:g} s, "
             f"{record.attempts} times",
             retryable=True,
         )
-        error = {"code": failed.code.value, "message": failed.message, "retryable": True}
-        changes = {"status": "failed", "error": error, "finished_at": now}
-        message = OutboxMessage(topics.events, key, encode_event(failed), event_headers(failed))
-        return [(failed, changes)], [message]
-    params = ImageParams.model_validate(record.params)
+        return [(failed, job_changes(failed))], [event_message(topics, failed)]
     queued = JobQueued(
-        **envelope, event_id=make_event_id(record.job_id, attempt, seq, "job.queued"), params=params
+        **next_envelope(record, "job.queued", attempt, seq, now),
+        params=ImageParams.model_validate(record.params),
     )
     request = request_message(
         record,
@@ -87,11 +74,8 @@ def plan_requeue(record: JobRecord, topics: Topics, settings: SweeperSettings) -
         now=now,
     )
     note = f"queued again: no news for {(now - record.updated_at).total_seconds():.0f} s"
-    messages = [
-        OutboxMessage(topics.events, key, encode_event(queued), event_headers(queued)),
-        request,
-    ]
-    return [(queued, {"status": "queued", "message": note})], messages
+    changes = [(queued, {"status": "queued", "message": note})]
+    return changes, [event_message(topics, queued), request]
 
 
 def _quiet_for(record: JobRecord, settings: SweeperSettings) -> timedelta:
