@@ -16,7 +16,7 @@ help:
 	@echo "make run      start the embedded stack (Tansu, gateway, relay, projector, image worker, notifier)"
 	@echo "make test     run every test (unit, integration, end to end)"
 	@echo "make schemas  regenerate libs/contracts JSON Schemas"
-	@echo "make soak     2,000 jobs while the worker is killed at random (about 5 min)"
+	@echo "make soak     2,000 jobs while two workers are killed at random (about 3 min)"
 	@echo "make bench    benchmark suite (3 runs per scenario, ~45 min) -> docs/benchmarks.md"
 	@echo "make bench-quick   small sizes, one run (a smoke check)"
 	@echo "make token USER=alice   print a development bearer token"

@@ -51,11 +51,12 @@ async def test_a_queued_job_with_no_news_is_queued_again_once_with_a_new_request
 ) -> None:
     job, events, _ = new_job(random_user())  # stored with no outbox message: the request is "lost"
     await store.create_job(job, events, [])
-    settings = SweeperSettings(sweeper_queued_after_s=0.2)
+    # The session's database holds other tests' jobs too: sweep them all, judge this one.
+    settings = SweeperSettings(sweeper_queued_after_s=0.2, sweeper_batch_size=100_000)
     await asyncio.sleep(0.3)
 
     assert await sweep_once(store, TOPICS, settings) >= 1
-    assert await sweep_once(store, TOPICS, settings) == 0  # it has news now: not swept again
+    await sweep_once(store, TOPICS, settings)  # it has news now: not swept again (checked below)
 
     record = await store.get_job(job.job_id)
     assert record is not None and record.status == "queued" and record.last_seq == 2
