@@ -61,7 +61,7 @@ def test_a_job_that_is_not_failed_is_left_alone(status: str) -> None:
     ("status", "reason"),
     [
         ("completed", "its results are stored"),
-        ("cancelled", "cancelled on purpose"),
+        ("cancelled", "stopped on purpose"),
         ("running", "has not ended yet"),
     ],
 )

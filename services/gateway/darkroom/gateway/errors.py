@@ -14,9 +14,9 @@ class JobNotRetryable(Exception):
 
     def __init__(self, status: str) -> None:
         reasons = {
-            "completed": "it completed: its results are stored",
-            "cancelled": "it was cancelled on purpose; submit it again instead",
+            "completed": "its results are stored",
+            "cancelled": "it was stopped on purpose; submit it again instead",
         }
-        why = reasons.get(status, f"it has not ended yet (it is {status})")
-        super().__init__(f"only a failed job can be retried, and this one is {status}: {why}")
+        why = reasons.get(status, "it has not ended yet")
+        super().__init__(f"only a failed job can be retried; this one is {status}: {why}")
         self.status = status
