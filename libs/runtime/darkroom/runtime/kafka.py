@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError
 from faststream.kafka import KafkaBroker, KafkaMessage
@@ -136,6 +136,8 @@ class EmitFailed(Exception):
 
 
 Emit = Callable[[JobEvent], Awaitable[None]]
+# Publish one message (topic, value, key, headers) and return once the broker acknowledged it.
+Send = Callable[[str, bytes, bytes | None, list[tuple[str, bytes]]], Awaitable[None]]
 
 
 def event_emitter(producer: AIOKafkaProducer, topic: str) -> Emit:
@@ -171,9 +173,19 @@ def event_emitter(producer: AIOKafkaProducer, topic: str) -> Emit:
     return emit
 
 
-def message_sender(
-    producer: AIOKafkaProducer,
-) -> Callable[[str, bytes, bytes | None, list[tuple[str, bytes]]], Awaitable[None]]:
+class MissingTopic(RuntimeError):
+    """The broker has no partitions of a topic: it was not created."""
+
+
+def topic_partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
+    """Every partition of `topic`, in order, for a consumer that assigns itself all of them."""
+    ids = consumer.partitions_for_topic(topic)
+    if not ids:
+        raise MissingTopic(f"topic {topic} has no partitions: create the topics first")
+    return [TopicPartition(topic, p) for p in sorted(ids)]
+
+
+def message_sender(producer: AIOKafkaProducer) -> Send:
     """Send one message and return once the broker acknowledged it; EmitFailed otherwise."""
 
     async def send(
@@ -188,11 +200,7 @@ def message_sender(
     return send
 
 
-async def raw_body(message: KafkaMessage) -> bytes:
-    """A FastStream decoder that hands the handler the raw bytes, to validate (and skip poison) itself."""
-    return message.body
-
-
 async def raw_batch(message: KafkaMessage) -> list[bytes]:
-    """The batch version of `raw_body`: one malformed message must not fail its whole batch."""
+    """A FastStream batch decoder that hands the handler the raw bytes, to validate (and skip
+    poison) itself: one malformed message must not fail its whole batch."""
     return [record.value or b"" for record in message.raw_message]

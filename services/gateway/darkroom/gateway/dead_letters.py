@@ -11,10 +11,9 @@ whatever produced or refused it is fixed.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from pydantic import ValidationError
 
 from darkroom.contracts.jobtypes import JobStatus
@@ -22,11 +21,10 @@ from darkroom.contracts.requests import JobRequested
 from darkroom.contracts.topics import Topics
 from darkroom.gateway.retry import retry_job
 from darkroom.runtime.db import JobStore
+from darkroom.runtime.kafka import MissingTopic, Send, topic_partitions
 from darkroom.runtime.worker import headers as h
 
 OPERATOR = "operator"
-
-Send = Callable[[str, bytes, bytes | None, list[tuple[str, bytes]]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -67,8 +65,9 @@ async def read_dead_letters(bootstrap: str, topic: str, idle_s: float = 2.0) -> 
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
     await consumer.start()
     try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
-        if not partitions:
+        try:
+            partitions = topic_partitions(consumer, topic)
+        except MissingTopic:
             return []
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
@@ -100,16 +99,17 @@ async def replay(
     request = letter.request
     if request is None:
         return await _republish(letter, send, raw=raw, dry_run=dry_run)
-    record = await store.get_job(request.job_id)
-    if record is None:
+    before = (
+        await store.get_job(request.job_id)
+        if dry_run
+        else await retry_job(store, request.job_id, OPERATOR, topics)  # changes a failed job only
+    )
+    if before is None:
         return f"skipped: job {request.job_id} is not in the database"
-    if record.status != JobStatus.FAILED.value:
-        return f"skipped: job {request.job_id} is {record.status}, not failed"
+    if before.status != JobStatus.FAILED.value:
+        return f"skipped: job {request.job_id} is {before.status}, not failed"
     if dry_run:
         return f"would queue job {request.job_id} again"
-    before = await retry_job(store, request.job_id, OPERATOR, topics)
-    if before is None or before.status != JobStatus.FAILED.value:
-        return f"skipped: job {request.job_id} changed meanwhile"
     return f"queued job {request.job_id} again (attempt {before.attempts + 1})"
 
 

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from darkroom.contracts.events import parse_event
 from darkroom.notifier.hub import Hub
+from darkroom.runtime.kafka import topic_partitions
 from darkroom.runtime.settings import KafkaSettings
 
 logger = logging.getLogger(__name__)
@@ -57,10 +58,7 @@ class EventTail:
     async def start(self) -> None:
         topic = self.settings.topics.events
         await self.consumer.start()
-        ids = self.consumer.partitions_for_topic(topic)
-        if not ids:
-            raise RuntimeError(f"topic {topic} has no partitions: create the topics first")
-        partitions = [TopicPartition(topic, p) for p in sorted(ids)]
+        partitions = topic_partitions(self.consumer, topic)
         self.consumer.assign(partitions)
         positions = await projector_positions(self.settings, partitions)
         for tp in partitions:

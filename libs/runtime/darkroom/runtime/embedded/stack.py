@@ -40,7 +40,7 @@ class ServiceProcess:
     name: str
     proc: subprocess.Popen[bytes]
     log_path: Path
-    service: str = ""
+    service: str  # which console script runs it (a replica has a name of its own)
 
     def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 20) -> int:
         """Send `sig` and wait for the exit code (SIGKILL if it does not stop in time)."""

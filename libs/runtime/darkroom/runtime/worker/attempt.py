@@ -27,7 +27,7 @@ from darkroom.contracts.jobtypes import JobType
 from darkroom.contracts.requests import JobRequested
 from darkroom.contracts.topics import Topics
 from darkroom.runtime.job_events import AttemptEvents
-from darkroom.runtime.kafka import Emit, EmitFailed, job_key
+from darkroom.runtime.kafka import Emit, EmitFailed, Send, job_key
 from darkroom.runtime.worker import headers as h
 from darkroom.runtime.worker.control import CancelRegistry
 from darkroom.runtime.worker.errors import JobTimedOut, WorkerError, classify
@@ -37,9 +37,6 @@ from darkroom.runtime.worker.retry import RetryPolicy
 logger = logging.getLogger(__name__)
 
 R = TypeVar("R", bound=JobRequested)
-
-# Publish one message and return once the broker acknowledged it (raises EmitFailed otherwise).
-Send = Callable[[str, bytes, bytes | None, h.Headers], Awaitable[None]]
 
 
 @dataclass(frozen=True)

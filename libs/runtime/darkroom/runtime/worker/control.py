@@ -13,10 +13,11 @@ import logging
 import uuid
 from collections import OrderedDict
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from pydantic import ValidationError
 
 from darkroom.contracts.control import CancelRequested
+from darkroom.runtime.kafka import topic_partitions
 
 logger = logging.getLogger(__name__)
 
@@ -81,10 +82,7 @@ class ControlTail:
             fetch_max_wait_ms=self.fetch_max_wait_ms,
         )
         await consumer.start()
-        ids = consumer.partitions_for_topic(self.topic) or set()
-        if not ids:
-            raise RuntimeError(f"topic {self.topic} has no partitions: create the topics first")
-        partitions = [TopicPartition(self.topic, p) for p in sorted(ids)]
+        partitions = topic_partitions(consumer, self.topic)
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         self._task = asyncio.create_task(self._run(consumer), name="control-tail")

@@ -14,8 +14,8 @@ import time
 
 from aiokafka import ConsumerRecord
 
+from darkroom.runtime.kafka import Send
 from darkroom.runtime.worker import headers as h
-from darkroom.runtime.worker.attempt import Send
 from darkroom.runtime.worker.consumer import Handle
 
 logger = logging.getLogger(__name__)
