@@ -3,7 +3,7 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-PACKAGES := libs/contracts libs/runtime services/gateway services/image-worker services/notifier
+PACKAGES := libs/contracts libs/media libs/runtime services/gateway services/image-worker services/upscale-worker services/video-worker services/notifier
 STAMP  := $(VENV)/.installed
 DEV_USER ?= alice
 # `make token USER=bob`: USER counts only when given on the command line (the shell always sets one).
@@ -49,7 +49,7 @@ test-unit: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check libs services tests bench tools
 	$(BIN)/ruff format --check libs services tests bench tools
-	$(BIN)/mypy libs/contracts libs/runtime services/gateway services/image-worker services/notifier
+	$(BIN)/mypy libs/contracts libs/media libs/runtime services/gateway services/image-worker services/upscale-worker services/video-worker services/notifier
 
 schemas: $(STAMP)
 	$(BIN)/python -m darkroom.contracts.schema_export libs/contracts/darkroom/contracts/schemas

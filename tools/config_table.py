@@ -16,6 +16,8 @@ from pydantic_settings import BaseSettings
 
 from darkroom.gateway.settings import GatewaySettings, ProjectorSettings, RelaySettings
 from darkroom.image_worker.settings import ImageWorkerSettings
+from darkroom.upscale_worker.settings import UpscaleWorkerSettings
+from darkroom.video_worker.settings import VideoWorkerSettings
 from darkroom.notifier.settings import NotifierSettings
 from darkroom.runtime.db.migrate import MigrateSettings
 from darkroom.runtime.embedded.broker import EmbeddedBrokerSettings
@@ -25,6 +27,8 @@ SERVICES: dict[str, type[BaseSettings]] = {
     "relay": RelaySettings,
     "projector": ProjectorSettings,
     "image-worker": ImageWorkerSettings,
+    "upscale-worker": UpscaleWorkerSettings,
+    "video-worker": VideoWorkerSettings,
     "notifier": NotifierSettings,
     "broker": EmbeddedBrokerSettings,
     "migrate": MigrateSettings,

@@ -8,6 +8,7 @@ from typing import Any
 
 from darkroom.contracts.events import JobEvent
 from darkroom.runtime.db import NewJob, OutboxMessage, OutboxRow
+from darkroom.runtime.db.store import NewJobWrite
 
 SEND_DEADLINE_S = 2.0
 
@@ -27,7 +28,13 @@ class FakeJobStore:
     ) -> None:
         self.created.append((job, list(events), list(messages)))
 
-    async def apply_events(self, changes: Sequence[tuple[JobEvent, dict[str, Any]]]) -> int:
+    async def create_jobs(self, writes: Sequence[NewJobWrite]) -> None:
+        for job, events, messages in writes:
+            await self.create_job(job, events, messages)
+
+    async def apply_events(
+        self, changes: Sequence[tuple[JobEvent, dict[str, Any]]], react: Any = None
+    ) -> int:
         self.applied.append(list(changes))
         return len(changes)
 

@@ -7,20 +7,26 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from darkroom.contracts.assets import AssetDescriptor
-from darkroom.contracts.catalog import ASPECT_SIZES, DEFAULT_PROVIDER, PROVIDER_MODELS, AspectRatio
+from darkroom.contracts.assets import ASSET_ID_PATTERN, AssetDescriptor
+from darkroom.contracts.catalog import (
+    ASPECT_SIZES,
+    DEFAULT_PROVIDER,
+    PROVIDER_MODELS,
+    AspectRatio,
+    VideoResolution,
+)
 from darkroom.contracts.errors import ErrorCode
 from darkroom.contracts.events import JobEvent
 from darkroom.contracts.jobtypes import JobStatus, JobType, Priority
-from darkroom.contracts.params import MAX_SEED, ImageParams
+from darkroom.contracts.params import MAX_SEED, ChainStep, ImageParams, JobParams
 
 
-class CreateImageJob(BaseModel):
-    """Body of `POST /v1/jobs/image`: give `aspect_ratio`, or `width` and `height`, or neither (1:1)."""
+class ImageOptions(BaseModel):
+    """Text-to-image options shared by an image job and every child of a batch: give
+    `aspect_ratio`, or `width` and `height`, or neither (1:1)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    prompt: str = Field(min_length=1, max_length=2000, description="What to draw.")
     negative_prompt: str | None = Field(None, max_length=2000, description="What to avoid.")
     num_images: int = Field(1, ge=1, le=4, description="How many images, 1-4.")
     aspect_ratio: AspectRatio | None = Field(None, description="Shape of the image (about 1 MP).")
@@ -47,13 +53,6 @@ class CreateImageJob(BaseModel):
     )
 
     # Each check is a field validator, so a 422 names the field it is about in `loc`.
-    @field_validator("prompt")
-    @classmethod
-    def _prompt_not_blank(cls, prompt: str) -> str:
-        if not prompt.strip():
-            raise ValueError("prompt must not be blank")
-        return prompt
-
     @field_validator("width")
     @classmethod
     def _not_both_shapes(cls, width: int | None, info: ValidationInfo) -> int | None:
@@ -89,19 +88,152 @@ class CreateImageJob(BaseModel):
         return model
 
 
+def _not_blank(prompt: str) -> str:
+    if not prompt.strip():
+        raise ValueError("prompt must not be blank")
+    return prompt
+
+
+def _valid_steps(steps: list[ChainStep]) -> list[ChainStep]:
+    for index, step in enumerate(steps[:-1]):
+        if step.type == "variants":
+            raise ValueError(
+                f"step {index + 1} is variants, which ends a chain (it makes six files, not one "
+                "image to pass on): put it last"
+            )
+    return steps
+
+
+class CreateImageJob(ImageOptions):
+    """Body of `POST /v1/jobs/image`. With `then`, the answer is a chain job: the image job, then
+    each step as a job of its own, started when the step before it completes."""
+
+    prompt: str = Field(min_length=1, max_length=2000, description="What to draw.")
+    then: list[ChainStep] = Field(
+        default_factory=list,
+        max_length=5,
+        description='Follow-up steps, e.g. [{"type": "upscale", "scale": 2}, {"type": "variants"}].',
+    )
+
+    _prompt_not_blank = field_validator("prompt")(_not_blank)
+
+    @field_validator("then")
+    @classmethod
+    def _steps(cls, steps: list[ChainStep], info: ValidationInfo) -> list[ChainStep]:
+        if steps and info.data.get("num_images", 1) != 1:
+            raise ValueError(
+                "a chain passes one image from step to step: use num_images 1 (or a batch)"
+            )
+        return _valid_steps(steps)
+
+
+class CreateBatchJob(ImageOptions):
+    """Body of `POST /v1/jobs/batch`: one image job per prompt, with the shared options. With a
+    `seed`, child i uses seed + i."""
+
+    prompts: list[str] = Field(
+        min_length=1, max_length=50, description="1-50 prompts: one child image job each."
+    )
+
+    @field_validator("prompts")
+    @classmethod
+    def _prompts(cls, prompts: list[str]) -> list[str]:
+        for index, prompt in enumerate(prompts):
+            if not prompt.strip():
+                raise ValueError(f"prompt {index} is blank")
+            if len(prompt) > 2000:
+                raise ValueError(f"prompt {index} is longer than 2000 characters")
+        return prompts
+
+
+class ImageRef(BaseModel):
+    """An input image: an asset id of the caller (an upload, or an output of a completed job), or
+    an http(s) URL the worker fetches (public addresses only)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    asset_id: str | None = Field(
+        None,
+        pattern=ASSET_ID_PATTERN,
+        description="An upload's asset id, or `<job id>/<index>` of a completed job's output.",
+    )
+    url: str | None = Field(
+        None, max_length=2048, validate_default=True, description="An http or https URL."
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _one_source(cls, url: str | None, info: ValidationInfo) -> str | None:
+        if (url is None) == (info.data.get("asset_id") is None) and "asset_id" in info.data:
+            raise ValueError("give exactly one of asset_id and url")
+        if url is not None and not url.lower().startswith(("http://", "https://")):
+            raise ValueError("only http and https URLs can be fetched")
+        return url
+
+
+class CreateUpscaleJob(BaseModel):
+    """Body of `POST /v1/jobs/upscale`: the output is exactly `scale` times the input's size."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    image: ImageRef = Field(description="The image to upscale.")
+    scale: Literal[2, 4] = Field(2, description="2 or 4.")
+    format: Literal["png", "webp"] = Field("png", description="Output format.")
+    priority: Priority = Field(Priority.NORMAL, description="See the image job's priority.")
+    then: list[ChainStep] = Field(
+        default_factory=list, max_length=5, description="Follow-up steps, as for an image job."
+    )
+
+    _steps = field_validator("then")(_valid_steps)
+
+
+class CreateVideoJob(BaseModel):
+    """Body of `POST /v1/jobs/video`: a prompt, input images, or both."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str | None = Field(None, min_length=1, max_length=2000, description="What to show.")
+    negative_prompt: str | None = Field(None, max_length=2000, description="What to avoid.")
+    images: list[ImageRef] = Field(
+        default_factory=list,
+        max_length=4,
+        validate_default=True,
+        description="0-4 images to animate, in order.",
+    )
+    duration_s: int = Field(4, ge=1, le=10, description="Length, 1-10 seconds.")
+    fps: int = Field(24, ge=8, le=30, description="Frames per second, 8-30.")
+    aspect_ratio: AspectRatio = Field("16:9", description="Shape of the video.")
+    resolution: VideoResolution = Field("720p", description="480p or 720p.")
+    seed: int | None = Field(None, ge=0, le=MAX_SEED, description="Random seed; chosen if omitted.")
+    priority: Priority = Field(Priority.NORMAL, description="See the image job's priority.")
+
+    @field_validator("images")
+    @classmethod
+    def _something_to_show(cls, images: list[ImageRef], info: ValidationInfo) -> list[ImageRef]:
+        prompt = info.data.get("prompt")
+        if not images and (prompt is None or not prompt.strip()):
+            raise ValueError("give a prompt, input images, or both")
+        return images
+
+
 class JobAccepted(BaseModel):
     """Answer of a job submission (`202 Accepted`)."""
 
     job_id: uuid.UUID = Field(description="Id of the new job.")
+    type: JobType = Field(JobType.IMAGE, description="Its type: a `then` makes it a chain.")
     status: JobStatus = Field(description="Always `queued` at submission.")
     status_url: str = Field(description="Absolute URL of the job's status.")
     events_url: str = Field(description="Absolute URL of the job's live event stream (SSE).")
     created_at: AwareDatetime = Field(description="When the job was accepted.")
+    children: list[uuid.UUID] = Field(
+        default_factory=list, description="A batch's child jobs, in prompt order."
+    )
 
 
 class AssetView(AssetDescriptor):
     """A stored output with a URL to download it."""
 
+    asset_id: str = Field(description="Pass as an input image of another job.")
     url: str = Field(description="Signed download URL; it expires.")
     url_expires_at: AwareDatetime = Field(description="When `url` stops working.")
 
@@ -112,6 +244,16 @@ class JobError(BaseModel):
     code: ErrorCode = Field(description="Machine-readable reason.")
     message: str = Field(description="Human-readable reason.")
     retryable: bool = Field(description="Whether trying again may succeed.")
+
+
+class ChildView(BaseModel):
+    """A child job of a batch or chain, in brief."""
+
+    job_id: uuid.UUID = Field(description="Id of the child job.")
+    type: JobType = Field(description="Kind of job.")
+    status: JobStatus = Field(description="Where it stands.")
+    progress: int = Field(ge=0, le=100, description="Percent done.")
+    error: JobError | None = Field(None, description="Why it failed, for a failed child.")
 
 
 class JobView(BaseModel):
@@ -126,7 +268,12 @@ class JobView(BaseModel):
     message: str | None = Field(None, description="Latest progress note.")
     attempts: int = Field(ge=0, description="Attempts started so far, over every retry series.")
     priority: Priority = Field(Priority.NORMAL, description="The job's priority.")
-    params: ImageParams = Field(description="The resolved parameters.")
+    params: JobParams = Field(description="The resolved parameters (their `kind` is the type).")
+    parent_id: uuid.UUID | None = Field(None, description="The batch or chain it belongs to.")
+    children: list[ChildView] | None = Field(
+        None,
+        description="A batch's or chain's child jobs, in order (null in lists: GET the job).",
+    )
     created_at: AwareDatetime = Field(description="When the job was accepted.")
     updated_at: AwareDatetime = Field(description="When the job last changed.")
     started_at: AwareDatetime | None = Field(None, description="When work first started.")
@@ -158,14 +305,24 @@ class StreamToken(BaseModel):
     expires_at: AwareDatetime = Field(description="When the token stops working.")
 
 
-def resolve_size(body: CreateImageJob) -> tuple[int, int]:
+def resolve_size(body: ImageOptions) -> tuple[int, int]:
     """The pixel size a submission asks for."""
     if body.width is not None and body.height is not None:
         return body.width, body.height
     return ASPECT_SIZES[body.aspect_ratio or "1:1"]
 
 
-__all__ = ["CreateImageJob", "ImageParams", "JobAccepted", "JobPage", "JobView", "resolve_size"]
+__all__ = [
+    "CreateBatchJob",
+    "CreateImageJob",
+    "CreateUpscaleJob",
+    "CreateVideoJob",
+    "ImageParams",
+    "JobAccepted",
+    "JobPage",
+    "JobView",
+    "resolve_size",
+]
 
 
 class CancelAnswer(BaseModel):
@@ -178,3 +335,17 @@ class CancelAnswer(BaseModel):
         "its next step; already_cancelled / already_finished: nothing changed."
     )
     detail: str = Field(description="The outcome in words.")
+
+
+class UploadView(BaseModel):
+    """An uploaded image (`POST /v1/uploads`): use `asset_id` as an input of other jobs."""
+
+    asset_id: str = Field(description="Id to pass as an input image.")
+    content_type: str = Field(description="image/png, image/jpeg or image/webp.")
+    width: int = Field(ge=1, description="Width in pixels.")
+    height: int = Field(ge=1, description="Height in pixels.")
+    bytes: int = Field(ge=1, description="Size of the file.")
+    sha256: str = Field(description="SHA-256 of the file, hex.")
+    created_at: AwareDatetime = Field(description="When it was uploaded.")
+    url: str = Field(description="Signed download URL; it expires.")
+    url_expires_at: AwareDatetime = Field(description="When `url` stops working.")

@@ -26,3 +26,24 @@ ASPECT_SIZES: dict[str, tuple[int, int]] = {
 def default_model(provider: str) -> str:
     """The model used when a request names none."""
     return PROVIDER_MODELS[provider][0]
+
+
+VideoResolution = Literal["480p", "720p"]
+
+# Even sides (H.264 with 4:2:0 chroma needs them), multiples of 16 where the aspect allows.
+VIDEO_SIZES: dict[str, dict[str, tuple[int, int]]] = {
+    "480p": {
+        "1:1": (480, 480),
+        "16:9": (848, 480),
+        "9:16": (480, 848),
+        "4:3": (640, 480),
+        "3:4": (480, 640),
+    },
+    "720p": {
+        "1:1": (720, 720),
+        "16:9": (1280, 720),
+        "9:16": (720, 1280),
+        "4:3": (960, 720),
+        "3:4": (720, 960),
+    },
+}

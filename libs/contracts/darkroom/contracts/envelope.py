@@ -40,6 +40,11 @@ class Envelope(BaseModel):
         ge=1, description="Position of the event within its job: strictly increasing per job."
     )
     trace: TraceContext | None = Field(None, description="Trace context, for distributed tracing.")
+    parent_id: uuid.UUID | None = Field(
+        None,
+        description="The batch or chain the job belongs to, if any: the parent's event stream "
+        "carries the events of its children.",
+    )
 
 
 def make_event_id(job_id: uuid.UUID, attempt: int, seq: int, event_type: str) -> uuid.UUID:

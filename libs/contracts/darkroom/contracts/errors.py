@@ -7,6 +7,8 @@ class ErrorCode(StrEnum):
     """Why a job failed."""
 
     INVALID_INPUT = "invalid_input"
+    INPUT_REFUSED = "input_refused"  # an input URL or image refused (address, size, format, bomb)
+    INPUT_UNAVAILABLE = "input_unavailable"  # an input URL did not answer in time, or 5xx
     CONTENT_REFUSED = "content_refused"
     PROVIDER_TIMEOUT = "provider_timeout"
     PROVIDER_UNAVAILABLE = "provider_unavailable"
@@ -14,6 +16,8 @@ class ErrorCode(StrEnum):
     STORAGE_ERROR = "storage_error"
     TIMEOUT = "timeout"
     STALLED = "stalled"  # no worker reported on a running job, attempt after attempt
+    STEP_FAILED = "step_failed"  # a chain whose step failed (the message names the step)
+    CHILDREN_FAILED = "children_failed"  # a batch none of whose children completed
     INTERNAL = "internal"
 
 
@@ -25,6 +29,7 @@ RETRYABLE_CODES = frozenset(
         ErrorCode.STORAGE_ERROR,
         ErrorCode.TIMEOUT,
         ErrorCode.STALLED,
+        ErrorCode.INPUT_UNAVAILABLE,
     }
 )
 

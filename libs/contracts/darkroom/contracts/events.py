@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, TypeAdapter
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 from darkroom.contracts.assets import JobResult
 from darkroom.contracts.envelope import Envelope
 from darkroom.contracts.errors import ErrorCode
-from darkroom.contracts.params import ImageParams
+from darkroom.contracts.params import JobParams
 
 
 class JobQueued(Envelope):
     """The gateway accepted the job; it waits for a worker."""
 
     type: Literal["job.queued"] = "job.queued"
-    params: ImageParams = Field(description="The resolved parameters of the job.")
+    params: JobParams = Field(description="The resolved parameters of the job.")
 
 
 class JobStarted(Envelope):
@@ -39,6 +40,28 @@ class JobCompleted(Envelope):
 
     type: Literal["job.completed"] = "job.completed"
     result: JobResult = Field(description="The stored outputs.")
+
+
+class ChildFailure(BaseModel):
+    """A child of a batch that did not complete."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    job_id: uuid.UUID = Field(description="The child job.")
+    status: str = Field(description="How it ended: failed or cancelled.")
+    code: ErrorCode | None = Field(None, description="Why it failed, for a failed child.")
+    message: str = Field("", max_length=2000, description="Why, in words.")
+
+
+class JobCompletedWithErrors(Envelope):
+    """A batch ended with some children completed and some not (terminal). Its result holds the
+    completed children's outputs; `failed_children` lists the others."""
+
+    type: Literal["job.completed_with_errors"] = "job.completed_with_errors"
+    result: JobResult = Field(description="The outputs of the children that completed.")
+    failed_children: list[ChildFailure] = Field(
+        min_length=1, description="The children that failed or were cancelled."
+    )
 
 
 class JobRetrying(Envelope):
@@ -87,13 +110,16 @@ JobEvent = Annotated[
     | JobProgress
     | JobRetrying
     | JobCompleted
+    | JobCompletedWithErrors
     | JobFailed
     | JobCancelled,
     Field(discriminator="type"),
 ]
 """Any job event; dispatch with `match` and end with `assert_never`."""
 
-TERMINAL_EVENT_TYPES = frozenset({"job.completed", "job.failed", "job.cancelled"})
+TERMINAL_EVENT_TYPES = frozenset(
+    {"job.completed", "job.completed_with_errors", "job.failed", "job.cancelled"}
+)
 
 job_event_adapter: TypeAdapter[JobEvent] = TypeAdapter(JobEvent)
 

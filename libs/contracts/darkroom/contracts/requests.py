@@ -8,8 +8,8 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from darkroom.contracts.envelope import TraceContext
-from darkroom.contracts.jobtypes import Priority
-from darkroom.contracts.params import ImageParams
+from darkroom.contracts.jobtypes import JobType, Priority
+from darkroom.contracts.params import ImageParams, UpscaleParams, VariantsParams, VideoParams
 
 
 class JobRequested(BaseModel):
@@ -28,6 +28,9 @@ class JobRequested(BaseModel):
         "failed starts a new series, with the attempt budget anew.",
     )
     priority: Priority = Field(Priority.NORMAL, description="The job's priority (its topic).")
+    parent_id: uuid.UUID | None = Field(
+        None, description="The batch or chain the job belongs to, if any (its events carry it)."
+    )
     first_seq: int = Field(
         ge=2, description="Sequence number of the first event this attempt emits (job.started)."
     )
@@ -53,3 +56,47 @@ class ImageJobRequested(JobRequested):
     @property
     def provider(self) -> str:
         return self.params.provider
+
+
+class UpscaleJobRequested(JobRequested):
+    """An upscale job to run, on `jobs.upscale.requested`, keyed by job id."""
+
+    type: Literal["job.upscale.requested"] = "job.upscale.requested"
+    params: UpscaleParams = Field(description="What to upscale, and how.")
+
+    @property
+    def provider(self) -> str:
+        return self.params.provider
+
+
+class VariantsJobRequested(JobRequested):
+    """A variants job to run, on `jobs.variants.requested`, keyed by job id."""
+
+    type: Literal["job.variants.requested"] = "job.variants.requested"
+    params: VariantsParams = Field(description="The image and the set to make.")
+
+    @property
+    def provider(self) -> str:
+        return self.params.provider
+
+
+class VideoJobRequested(JobRequested):
+    """A video job to run, on `jobs.video.requested`, keyed by job id."""
+
+    type: Literal["job.video.requested"] = "job.video.requested"
+    params: VideoParams = Field(description="What to render.")
+
+    @property
+    def provider(self) -> str:
+        return self.params.provider
+
+
+AnyJobRequested = ImageJobRequested | UpscaleJobRequested | VariantsJobRequested | VideoJobRequested
+
+REQUEST_MODELS: dict[JobType, type[AnyJobRequested]] = {
+    JobType.IMAGE: ImageJobRequested,
+    JobType.UPSCALE: UpscaleJobRequested,
+    JobType.VARIANTS: VariantsJobRequested,
+    JobType.VIDEO: VideoJobRequested,
+}
+"""The request message of each job type a worker runs (parent types have none)."""

@@ -6,18 +6,57 @@ from typing import assert_never
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from darkroom.contracts.jobtypes import JobType, Priority
+from darkroom.contracts.jobtypes import WORKER_TYPES, JobType, Priority
 
 IMAGE_REQUESTED = "jobs.image.requested"
-IMAGE_REQUESTED_HIGH = "jobs.image.requested.high"
-IMAGE_REQUESTED_LOW = "jobs.image.requested.low"
-IMAGE_RETRY = "jobs.image.retry"
 IMAGE_DLQ = "jobs.image.dlq"
 JOB_EVENTS = "jobs.events"
 JOB_CONTROL = "jobs.control"
 IMAGE_WORKER_GROUP = "image-worker"
-IMAGE_RETRY_GROUP = "image-retry-scheduler"
 PROJECTOR_GROUP = "projector"
+
+
+class WorkerTopics(BaseModel):
+    """The topics and groups of one job type that a worker runs."""
+
+    model_config = ConfigDict(frozen=True)
+
+    requested: str = Field(description="Requests of normal priority, keyed by job id.")
+    requested_high: str = Field(description="Requests of high priority, keyed by job id.")
+    requested_low: str = Field(description="Requests of low priority, keyed by job id.")
+    retry: str = Field(description="Requests waiting for their backoff before a retry.")
+    dlq: str = Field(
+        description="Dead letters: requests out of attempts, and messages that are not requests."
+    )
+    worker_group: str = Field(description="Consumer group of the workers.")
+    retry_group: str = Field(description="Consumer group that moves due retries back to requests.")
+
+    @classmethod
+    def named(cls, job_type: JobType, suffix: str = "") -> WorkerTopics:
+        """The names of `job_type`: jobs.<type>.requested[.high|.low], .retry, .dlq; groups
+        <type>-worker and <type>-retry-scheduler; each with `.suffix` when one is given."""
+        end = f".{suffix}" if suffix else ""
+        base = f"jobs.{job_type.value}"
+        return cls(
+            requested=f"{base}.requested{end}",
+            requested_high=f"{base}.requested.high{end}",
+            requested_low=f"{base}.requested.low{end}",
+            retry=f"{base}.retry{end}",
+            dlq=f"{base}.dlq{end}",
+            worker_group=f"{job_type.value}-worker{end}",
+            retry_group=f"{job_type.value}-retry-scheduler{end}",
+        )
+
+    def by_priority(self) -> dict[Priority, str]:
+        """The request topics, one per priority, highest first."""
+        return {
+            Priority.HIGH: self.requested_high,
+            Priority.NORMAL: self.requested,
+            Priority.LOW: self.requested_low,
+        }
+
+    def all_topics(self) -> list[str]:
+        return [*self.by_priority().values(), self.retry, self.dlq]
 
 
 class Topics(BaseModel):
@@ -29,31 +68,13 @@ class Topics(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    image_requested: str = Field(
-        IMAGE_REQUESTED, description="Image job requests of normal priority, keyed by job id."
-    )
-    image_requested_high: str = Field(
-        IMAGE_REQUESTED_HIGH, description="Image job requests of high priority, keyed by job id."
-    )
-    image_requested_low: str = Field(
-        IMAGE_REQUESTED_LOW, description="Image job requests of low priority, keyed by job id."
-    )
-    image_retry: str = Field(
-        IMAGE_RETRY, description="Image requests waiting for their backoff before a retry."
-    )
-    image_dlq: str = Field(
-        IMAGE_DLQ,
-        description="Dead letters: image requests out of attempts, and messages that are not requests.",
-    )
+    image: WorkerTopics = Field(default_factory=lambda: WorkerTopics.named(JobType.IMAGE))
+    upscale: WorkerTopics = Field(default_factory=lambda: WorkerTopics.named(JobType.UPSCALE))
+    variants: WorkerTopics = Field(default_factory=lambda: WorkerTopics.named(JobType.VARIANTS))
+    video: WorkerTopics = Field(default_factory=lambda: WorkerTopics.named(JobType.VIDEO))
     events: str = Field(JOB_EVENTS, description="Every job event of every type, keyed by job id.")
     control: str = Field(
         JOB_CONTROL, description="Control messages to workers (cancels), keyed by job id."
-    )
-    image_worker_group: str = Field(
-        IMAGE_WORKER_GROUP, description="Consumer group of image workers."
-    )
-    image_retry_group: str = Field(
-        IMAGE_RETRY_GROUP, description="Consumer group that moves due retries back to requests."
     )
     projector_group: str = Field(
         PROJECTOR_GROUP, description="Consumer group of the job projector."
@@ -64,7 +85,31 @@ class Topics(BaseModel):
         """Every name with `suffix` appended (empty suffix: the production names)."""
         if not suffix:
             return cls()
-        return cls(**{name: f"{value}.{suffix}" for name, value in cls().model_dump().items()})
+        return cls(
+            image=WorkerTopics.named(JobType.IMAGE, suffix),
+            upscale=WorkerTopics.named(JobType.UPSCALE, suffix),
+            variants=WorkerTopics.named(JobType.VARIANTS, suffix),
+            video=WorkerTopics.named(JobType.VIDEO, suffix),
+            events=f"{JOB_EVENTS}.{suffix}",
+            control=f"{JOB_CONTROL}.{suffix}",
+            projector_group=f"{PROJECTOR_GROUP}.{suffix}",
+        )
+
+    def of(self, job_type: JobType) -> WorkerTopics:
+        """The topics of a job type a worker runs (batch and chain jobs have none)."""
+        match job_type:
+            case JobType.IMAGE:
+                return self.image
+            case JobType.UPSCALE:
+                return self.upscale
+            case JobType.VARIANTS:
+                return self.variants
+            case JobType.VIDEO:
+                return self.video
+            case JobType.BATCH | JobType.CHAIN:
+                raise ValueError(f"{job_type.value} jobs have no request topics (no worker)")
+            case _:
+                assert_never(job_type)
 
     def requested(self, job_type: JobType, priority: Priority = Priority.NORMAL) -> str:
         """The request topic of a job type and priority."""
@@ -72,38 +117,34 @@ class Topics(BaseModel):
 
     def request_topics(self, job_type: JobType) -> dict[Priority, str]:
         """A job type's request topics, one per priority, highest first."""
-        match job_type:
-            case JobType.IMAGE:
-                return {
-                    Priority.HIGH: self.image_requested_high,
-                    Priority.NORMAL: self.image_requested,
-                    Priority.LOW: self.image_requested_low,
-                }
-            case _:
-                assert_never(job_type)
+        return self.of(job_type).by_priority()
 
     def retry(self, job_type: JobType) -> str:
         """Where a job type's retries wait for their backoff."""
-        match job_type:
-            case JobType.IMAGE:
-                return self.image_retry
-            case _:
-                assert_never(job_type)
+        return self.of(job_type).retry
 
     def dead_letters(self, job_type: JobType) -> str:
         """The dead-letter topic of a job type."""
-        match job_type:
-            case JobType.IMAGE:
-                return self.image_dlq
-            case _:
-                assert_never(job_type)
+        return self.of(job_type).dlq
 
     def all_topics(self) -> list[str]:
         """Every topic the stack creates."""
-        return [
-            *self.request_topics(JobType.IMAGE).values(),
-            self.image_retry,
-            self.image_dlq,
-            self.events,
-            self.control,
-        ]
+        per_type = [t for job_type in WORKER_TYPES for t in self.of(job_type).all_topics()]
+        return [*per_type, self.events, self.control]
+
+    # The image names by their former flat spelling (tests and tools read them).
+    @property
+    def image_requested(self) -> str:
+        return self.image.requested
+
+    @property
+    def image_requested_high(self) -> str:
+        return self.image.requested_high
+
+    @property
+    def image_retry(self) -> str:
+        return self.image.retry
+
+    @property
+    def image_dlq(self) -> str:
+        return self.image.dlq

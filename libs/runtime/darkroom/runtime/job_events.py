@@ -43,6 +43,7 @@ class AttemptEvents:
             "attempt": r.attempt,
             "seq": seq,
             "trace": r.trace,
+            "parent_id": r.parent_id,
         }
 
     def started(self, worker_id: str) -> JobStarted:

@@ -6,6 +6,9 @@
 - running: a control message asks the worker that runs it to stop at its next step; the worker
   emits `job.cancelled` (or, if it finished first, the job keeps its outcome);
 - completed, failed or cancelled: nothing changes, and the answer says why.
+
+A batch or chain is cancelled at once, with its waiting children; its running children stop at
+their next step as above. Its children's later events no longer move it.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from darkroom.contracts.api import CancelAnswer
 from darkroom.contracts.control import CancelRequested
 from darkroom.contracts.envelope import utcnow
 from darkroom.contracts.events import JobCancelled
-from darkroom.contracts.jobtypes import JobStatus
+from darkroom.contracts.jobtypes import JobStatus, JobType
 from darkroom.contracts.topics import Topics
 from darkroom.gateway.job_messages import event_message, next_envelope
 from darkroom.gateway.projector import job_changes
@@ -58,6 +61,48 @@ def plan_cancel(record: JobRecord, user: Principal, topics: Topics) -> JobChange
     return [(cancelled, job_changes(cancelled))], [event_message(topics, cancelled), *messages]
 
 
+def plan_cancel_family(
+    parent: JobRecord, children: list[JobRecord], user: Principal, topics: Topics
+) -> JobChange:
+    """Cancelling a batch or chain: each child as above, then the parent itself (last, so that
+    its stream, which ends with it, carries the children's cancellations first)."""
+    if JobStatus(parent.status).terminal:
+        return [], []
+    changes, messages = [], []
+    for child in children:
+        child_changes, child_messages = plan_cancel(child, user, topics)
+        changes.extend(child_changes)
+        messages.extend(child_messages)
+    running = any(
+        c.status not in NOT_RUNNING and not JobStatus(c.status).terminal for c in children
+    )
+    cancelled = JobCancelled(
+        **next_envelope(
+            parent, "job.cancelled", max(1, parent.attempts), parent.last_seq + 1, utcnow()
+        ),
+        cancelled_by=user.user_id,
+        while_running=running,
+    )
+    changes.append((cancelled, job_changes(cancelled)))
+    messages.append(event_message(topics, cancelled))
+    return changes, messages
+
+
+def answer_family(job_id: uuid.UUID, parent: JobRecord, children: list[JobRecord]) -> CancelAnswer:
+    """The answer for a batch or chain, from the family as it was when the cancel was decided."""
+    if JobStatus(parent.status).terminal:
+        return answer(job_id, parent)
+    waiting = sum(c.status in NOT_RUNNING for c in children)
+    running = sum(c.status == JobStatus.RUNNING.value for c in children)
+    return CancelAnswer(
+        job_id=job_id,
+        status=JobStatus.CANCELLED,
+        outcome="cancelled",
+        detail=f"The {parent.type} was cancelled: {waiting} waiting children will not run, "
+        f"{running} running children stop at their next step.",
+    )
+
+
 def answer(job_id: uuid.UUID, before: JobRecord) -> CancelAnswer:
     """The answer, from the job as it was when the cancel was decided."""
     status = JobStatus(before.status)
@@ -93,6 +138,19 @@ def answer(job_id: uuid.UUID, before: JobRecord) -> CancelAnswer:
 
 async def cancel_job(
     store: JobStore, job_id: uuid.UUID, user: Principal, topics: Topics
-) -> JobRecord | None:
-    """Apply the cancel plan; returns the job as it was (None if there is no such job)."""
-    return await store.change_job(job_id, lambda record: plan_cancel(record, user, topics))
+) -> CancelAnswer | None:
+    """Apply the cancel plan; the answer, from the job as it was (None if there is no such job)."""
+    record = await store.get_job(job_id)
+    if record is None:
+        return None
+    if JobType(record.type).is_parent:
+        seen: list[list[JobRecord]] = []
+
+        def plan(parent: JobRecord, children: list[JobRecord]) -> JobChange:
+            seen.append(children)
+            return plan_cancel_family(parent, children, user, topics)
+
+        before = await store.change_family(job_id, plan)
+        return answer_family(job_id, before, seen[0]) if before is not None else None
+    before = await store.change_job(job_id, lambda r: plan_cancel(r, user, topics))
+    return answer(job_id, before) if before is not None else None

@@ -1,5 +1,7 @@
 """Domain errors of the gateway's use cases; main.py maps them to HTTP answers."""
 
+from __future__ import annotations
+
 
 class JobNotFound(Exception):
     """No such job for this caller (another user's job is not found either, never forbidden)."""
@@ -10,13 +12,32 @@ class WrongTokenScope(Exception):
 
 
 class JobNotRetryable(Exception):
-    """Only a failed job can be sent back to the queue."""
+    """Only a failed job of a type a worker runs can be sent back to the queue."""
 
-    def __init__(self, status: str) -> None:
+    def __init__(self, status: str, message: str | None = None) -> None:
         reasons = {
             "completed": "its results are stored",
             "cancelled": "it was stopped on purpose; submit it again instead",
         }
         why = reasons.get(status, "it has not ended yet")
-        super().__init__(f"only a failed job can be retried; this one is {status}: {why}")
+        super().__init__(
+            message or f"only a failed job can be retried; this one is {status}: {why}"
+        )
+        self.status = status
+
+
+class InvalidInput(Exception):
+    """A request field names something that cannot be used (answered as 422 at `loc`)."""
+
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
+class UploadRejected(Exception):
+    """An uploaded file is refused: too large (413), not a supported image (415), or not usable
+    (422: too many pixels, corrupt)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
         self.status = status

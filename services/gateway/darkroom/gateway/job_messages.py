@@ -1,6 +1,7 @@
-"""What the gateway writes about a job that exists (cancel, sweeper, retry, dead-letter replay):
-its next event's envelope, the event as an outbox message, and a request that sends it to a
-worker again, each numbered on from the job's row."""
+"""What the gateway writes about a job: a new job's first writes (its row, `job.queued`, and its
+request), and for a job that exists (cancel, sweeper, retry, dead-letter replay, its parent's
+reactions) its next event's envelope, the event as an outbox message, and a request that sends
+it to a worker again, each numbered on from the job's row."""
 
 from __future__ import annotations
 
@@ -8,14 +9,80 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from darkroom.contracts.envelope import make_event_id
-from darkroom.contracts.events import JobEvent, encode_event
+from pydantic import BaseModel
+
+from darkroom.contracts.envelope import TraceContext, make_event_id
+from darkroom.contracts.events import JobEvent, JobQueued, encode_event
 from darkroom.contracts.jobtypes import JobType, Priority
-from darkroom.contracts.params import ImageParams
-from darkroom.contracts.requests import ImageJobRequested
+from darkroom.contracts.requests import REQUEST_MODELS
 from darkroom.contracts.topics import Topics
-from darkroom.runtime.db import JobRecord, OutboxMessage
+from darkroom.runtime.db import JobRecord, NewJob, OutboxMessage
+from darkroom.runtime.db.store import NewJobWrite
 from darkroom.runtime.kafka import event_headers
+
+QUEUED_SEQ = 1
+
+
+def new_job_write(
+    topics: Topics,
+    *,
+    job_id: uuid.UUID,
+    user_id: str,
+    job_type: JobType,
+    params: BaseModel,
+    priority: Priority,
+    now: datetime,
+    parent_id: uuid.UUID | None = None,
+    trace: TraceContext | None = None,
+) -> NewJobWrite:
+    """A new job's row, its `job.queued`, and (for a type a worker runs) its first request."""
+    queued = JobQueued(
+        event_id=make_event_id(job_id, 1, QUEUED_SEQ, "job.queued"),
+        job_id=job_id,
+        user_id=user_id,
+        job_type=job_type,
+        occurred_at=now,
+        attempt=1,
+        seq=QUEUED_SEQ,
+        trace=trace,
+        parent_id=parent_id,
+        params=params.model_dump(mode="json"),  # type: ignore[arg-type]
+    )
+    messages = [event_message(topics, queued)]
+    if not job_type.is_parent:
+        request = REQUEST_MODELS[job_type].model_validate(
+            {
+                "request_id": uuid.uuid4(),
+                "job_id": job_id,
+                "user_id": user_id,
+                "attempt": 1,
+                "first_seq": QUEUED_SEQ + 1,
+                "requested_at": now,
+                "params": params,
+                "priority": priority,
+                "parent_id": parent_id,
+                "trace": trace,
+            }
+        )
+        messages.append(
+            OutboxMessage(
+                topics.requested(job_type, priority),
+                str(job_id),
+                request.model_dump_json().encode(),
+                {"content-type": "application/json", "request-id": str(request.request_id)},
+            )
+        )
+    job = NewJob(
+        job_id=job_id,
+        user_id=user_id,
+        type=job_type.value,
+        params=params.model_dump(mode="json"),
+        created_at=now,
+        last_seq=QUEUED_SEQ,
+        priority=priority.value,
+        parent_id=parent_id,
+    )
+    return job, [queued], messages
 
 
 def next_envelope(
@@ -30,6 +97,7 @@ def next_envelope(
         "occurred_at": now,
         "attempt": attempt,
         "seq": seq,
+        "parent_id": record.parent_id,
     }
 
 
@@ -51,20 +119,23 @@ def request_message(
     now: datetime,
 ) -> OutboxMessage:
     """The job's request, on the topic of its type and priority, numbered on from its last event."""
-    priority = Priority(record.priority)
-    request = ImageJobRequested(
-        request_id=request_id,
-        job_id=record.job_id,
-        user_id=record.user_id,
-        attempt=attempt,
-        series_start=series_start,
-        first_seq=first_seq,
-        requested_at=now,
-        params=ImageParams.model_validate(record.params),
-        priority=priority,
+    priority, job_type = Priority(record.priority), JobType(record.type)
+    request = REQUEST_MODELS[job_type].model_validate(
+        {
+            "request_id": request_id,
+            "job_id": record.job_id,
+            "user_id": record.user_id,
+            "attempt": attempt,
+            "series_start": series_start,
+            "first_seq": first_seq,
+            "requested_at": now,
+            "params": record.params,
+            "priority": priority,
+            "parent_id": record.parent_id,
+        }
     )
     return OutboxMessage(
-        topics.requested(JobType(record.type), priority),
+        topics.requested(job_type, priority),
         str(record.job_id),
         request.model_dump_json().encode(),
         {"content-type": "application/json", "request-id": str(request_id)},

@@ -10,8 +10,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from darkroom.gateway.deps import Services
-from darkroom.gateway.errors import JobNotFound, JobNotRetryable, WrongTokenScope
-from darkroom.gateway.routes import assets, health, jobs, tokens
+from darkroom.gateway.errors import (
+    InvalidInput,
+    JobNotFound,
+    JobNotRetryable,
+    UploadRejected,
+    WrongTokenScope,
+)
+from darkroom.gateway.routes import assets, health, jobs, tokens, uploads
 from darkroom.gateway.settings import GatewaySettings
 from darkroom.gateway.sweeper import run_sweeper
 from darkroom.runtime.auth import TokenError, TokenService
@@ -62,7 +68,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         lifespan=lifespan,
         description="Submit AI media jobs, read their status, list them.",
     )
-    for router in (jobs.router, tokens.router, assets.router, health.router):
+    for router in (jobs.router, uploads.router, tokens.router, assets.router, health.router):
         app.include_router(router)
     add_error_handlers(app)
     return app
@@ -88,7 +94,20 @@ def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(WrongTokenScope, forbidden)
     app.add_exception_handler(JobNotFound, not_found)
     app.add_exception_handler(InvalidCursor, bad_cursor)
+
+    async def invalid_input(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, InvalidInput)
+        error = {"loc": list(exc.loc), "msg": str(exc), "type": "value_error"}
+        return JSONResponse({"detail": [error]}, 422)
+
+    async def upload_rejected(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, UploadRejected)
+        error = {"loc": ["body", "file"], "msg": str(exc), "type": "value_error"}
+        return JSONResponse({"detail": [error]}, exc.status)
+
     app.add_exception_handler(JobNotRetryable, conflict)
+    app.add_exception_handler(InvalidInput, invalid_input)
+    app.add_exception_handler(UploadRejected, upload_rejected)
 
 
 def run() -> None:

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from darkroom.contracts.events import (
     JobCancelled,
     JobCompleted,
+    JobCompletedWithErrors,
     JobEvent,
     JobFailed,
     JobProgress,
@@ -21,6 +22,7 @@ from darkroom.contracts.events import (
     parse_event,
 )
 from darkroom.runtime.db import JobStore
+from darkroom.runtime.db.store import React
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +67,22 @@ def job_changes(event: JobEvent) -> dict[str, Any]:
                 "error": None,
                 "finished_at": event.occurred_at,
             }
+        case JobCompletedWithErrors():
+            failed = len(event.failed_children)
+            first = event.failed_children[0]
+            error = {
+                "code": "children_failed",
+                "message": f"{failed} children did not complete; the first, {first.job_id}, "
+                f"{first.status}: {first.message}"[:2000],
+                "retryable": False,
+            }
+            return {
+                "status": "completed_with_errors",
+                "progress": 100,
+                "result": event.result.model_dump(mode="json"),
+                "error": error,
+                "finished_at": event.occurred_at,
+            }
         case JobFailed():
             error = {
                 "code": event.code.value,
@@ -87,11 +105,12 @@ def decode_batch(payloads: Sequence[bytes]) -> list[JobEvent]:
     return events
 
 
-async def project(payloads: Sequence[bytes], store: JobStore) -> int:
-    """Apply a batch of raw events in one transaction; returns how many were new."""
+async def project(payloads: Sequence[bytes], store: JobStore, react: React | None = None) -> int:
+    """Apply a batch of raw events in one transaction; returns how many were new. With `react`,
+    the parents of children with new events follow them in the same transaction."""
     events = decode_batch(payloads)
     if not events:
         return 0
-    fresh = await store.apply_events([(e, job_changes(e)) for e in events])
+    fresh = await store.apply_events([(e, job_changes(e)) for e in events], react)
     logger.debug("projected %d events (%d new)", len(events), fresh)
     return fresh

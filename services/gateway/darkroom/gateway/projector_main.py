@@ -1,4 +1,5 @@
-"""The projector process (`darkroom-projector`): jobs.events -> job table + history. Wiring only."""
+"""The projector process (`darkroom-projector`): jobs.events -> job table + history, and the
+batch and chain parents that follow their children. Wiring only."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 from faststream import AckPolicy
 from faststream.asgi import AsgiFastStream, make_ping_asgi
 
+from darkroom.gateway.families import reactor
 from darkroom.gateway.projector import project
 from darkroom.gateway.settings import ProjectorSettings
 from darkroom.runtime.db import JobStore, open_database
@@ -21,6 +23,7 @@ def create_app(settings: ProjectorSettings) -> AsgiFastStream:
     broker = make_broker(settings, client_id=f"projector-{settings.instance_id}", log=logger)
     db = open_database(settings)
     store = JobStore(db)
+    react = reactor(topics)
 
     # NACK_ON_ERROR: if the database is away the batch is read again, never skipped.
     @broker.subscriber(
@@ -36,7 +39,7 @@ def create_app(settings: ProjectorSettings) -> AsgiFastStream:
         decoder=raw_batch,
     )
     async def on_events(payloads: list[bytes]) -> None:
-        await project(payloads, store)
+        await project(payloads, store, react)
 
     async def create_topics() -> None:
         await ensure_topics(settings, topics.all_topics())

@@ -15,7 +15,7 @@ import uuid
 
 from darkroom.contracts.envelope import utcnow
 from darkroom.contracts.events import JobRequeued
-from darkroom.contracts.jobtypes import JobStatus
+from darkroom.contracts.jobtypes import JobStatus, JobType
 from darkroom.contracts.topics import Topics
 from darkroom.gateway.job_messages import event_message, next_envelope, request_message
 from darkroom.gateway.projector import job_changes
@@ -25,7 +25,7 @@ from darkroom.runtime.db.store import JobChange
 
 def plan_retry(record: JobRecord, requested_by: str, topics: Topics) -> JobChange:
     """What retrying `record` writes: nothing unless it is failed."""
-    if record.status != JobStatus.FAILED.value:
+    if record.status != JobStatus.FAILED.value or JobType(record.type).is_parent:
         return [], []
     now, attempt, seq = utcnow(), record.attempts + 1, record.last_seq + 1
     previous = (record.error or {}).get("message")

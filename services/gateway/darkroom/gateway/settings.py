@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, PositiveInt
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from darkroom.runtime.inputs import InputSettings
 from darkroom.runtime.settings import (
     BaseServiceSettings,
     DatabaseSettings,
@@ -46,6 +47,7 @@ class GatewaySettings(
     StorageSettings,
     ObservabilitySettings,
     SweeperSettings,
+    InputSettings,
 ):
     """The HTTP API."""
 

@@ -1,104 +1,216 @@
-"""Use case: accept an image job (store it and its messages durably, in one transaction)."""
+"""Use cases: accept a job of any type (store it and its messages durably, in one transaction).
+
+- image, upscale, video: the job, its `job.queued` and its request;
+- batch: the parent and one child image job per prompt, all in one transaction;
+- an image or upscale job with `then`: a chain parent and its first step; each later step is
+  created by the projector when the step before it completes (`darkroom.gateway.families`).
+"""
 
 from __future__ import annotations
 
 import secrets
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Protocol
 
-from darkroom.contracts.api import CreateImageJob, resolve_size
-from darkroom.contracts.catalog import default_model
-from darkroom.contracts.envelope import make_event_id, utcnow
-from darkroom.contracts.events import JobEvent, JobQueued, encode_event
-from darkroom.contracts.jobtypes import JobType
-from darkroom.contracts.params import MAX_SEED, ImageParams
-from darkroom.contracts.requests import ImageJobRequested
+from pydantic import BaseModel
+
+from darkroom.contracts.api import (
+    CreateBatchJob,
+    CreateImageJob,
+    CreateUpscaleJob,
+    CreateVideoJob,
+    ImageOptions,
+    resolve_size,
+)
+from darkroom.contracts.catalog import VIDEO_SIZES, default_model
+from darkroom.contracts.envelope import TraceContext, utcnow
+from darkroom.contracts.jobtypes import JobType, Priority
+from darkroom.contracts.params import (
+    MAX_SEED,
+    BatchParams,
+    ChainParams,
+    ChainStep,
+    ImageParams,
+    UpscaleParams,
+    VideoParams,
+)
 from darkroom.contracts.topics import Topics
+from darkroom.gateway.inputs import resolve_input
+from darkroom.gateway.job_messages import QUEUED_SEQ, new_job_write
 from darkroom.runtime.auth import Principal
-from darkroom.runtime.db import NewJob, OutboxMessage
-from darkroom.runtime.kafka import event_headers
+from darkroom.runtime.db import JobStore
+from darkroom.runtime.db.store import NewJobWrite
 from darkroom.runtime.telemetry import current_trace
 
-QUEUED_SEQ = 1
+__all__ = ["QUEUED_SEQ", "Accepted", "JobWriter", "submit_image_job"]
 
 
 class JobWriter(Protocol):
     """Where accepted jobs are stored durably (a group-committing writer in the gateway)."""
 
-    async def create_job(
-        self, job: NewJob, events: Sequence[JobEvent], messages: Sequence[OutboxMessage]
-    ) -> None: ...
+    async def create_jobs(self, writes: Sequence[NewJobWrite]) -> None: ...
 
 
 @dataclass(frozen=True)
 class Accepted:
     job_id: uuid.UUID
     created_at: datetime
+    type: JobType = JobType.IMAGE
+    children: list[uuid.UUID] = field(default_factory=list)
 
 
-def resolve_params(body: CreateImageJob) -> ImageParams:
+@dataclass(frozen=True)
+class Submission:
+    """What every submit shares: who, where to, when, under which trace."""
+
+    user: Principal
+    writer: JobWriter
+    topics: Topics
+    now: datetime = field(default_factory=utcnow)
+    trace: TraceContext | None = field(default_factory=current_trace)
+
+    def write(
+        self,
+        job_type: JobType,
+        params: BaseModel,
+        priority: Priority,
+        *,
+        job_id: uuid.UUID | None = None,
+        parent_id: uuid.UUID | None = None,
+        created_at: datetime | None = None,
+    ) -> NewJobWrite:
+        return new_job_write(
+            self.topics,
+            job_id=job_id or uuid.uuid4(),
+            user_id=self.user.user_id,
+            job_type=job_type,
+            params=params,
+            priority=priority,
+            now=created_at or self.now,
+            parent_id=parent_id,
+            trace=self.trace,
+        )
+
+    async def one(self, job_type: JobType, params: BaseModel, priority: Priority) -> Accepted:
+        write = self.write(job_type, params, priority)
+        await self.writer.create_jobs([write])
+        return Accepted(write[0].job_id, self.now, job_type)
+
+    async def chain(
+        self,
+        first_type: JobType,
+        first: ImageParams | UpscaleParams,
+        steps: Sequence[ChainStep],
+        priority: Priority,
+    ) -> Accepted:
+        """The chain parent and its first step (the projector starts each later step)."""
+        chain_id = uuid.uuid4()
+        params = ChainParams(first=first, steps=tuple(steps))
+        parent = self.write(JobType.CHAIN, params, priority, job_id=chain_id)
+        step = self.write(
+            first_type, first, priority, parent_id=chain_id, created_at=_after(self.now, 1)
+        )
+        await self.writer.create_jobs([parent, step])
+        return Accepted(chain_id, self.now, JobType.CHAIN, [step[0].job_id])
+
+
+def _after(now: datetime, index: int) -> datetime:
+    """Children are ordered by creation time: child i is created i microseconds after its parent."""
+    return now + timedelta(microseconds=index)
+
+
+def _seed(seed: int | None) -> int:
+    return seed if seed is not None else secrets.randbelow(MAX_SEED + 1)
+
+
+def resolve_params(body: ImageOptions, prompt: str, seed: int | None = None) -> ImageParams:
     """Explicit parameters: size from the aspect ratio, a seed chosen when none was given."""
     width, height = resolve_size(body)
     return ImageParams(
-        prompt=body.prompt,
+        prompt=prompt,
         negative_prompt=body.negative_prompt,
         num_images=body.num_images,
         width=width,
         height=height,
-        seed=body.seed if body.seed is not None else secrets.randbelow(MAX_SEED + 1),
+        seed=_seed(seed if seed is not None else body.seed),
         model=body.model or default_model(body.provider),
         provider=body.provider,
     )
 
 
 async def submit_image_job(
-    body: CreateImageJob, user: Principal, store: JobWriter, topics: Topics
+    body: CreateImageJob, user: Principal, writer: JobWriter, topics: Topics
 ) -> Accepted:
-    """Store the job with its `job.queued` event and request in the outbox; the relay publishes them."""
-    job_id, now, params, trace = uuid.uuid4(), utcnow(), resolve_params(body), current_trace()
-    queued = JobQueued(
-        event_id=make_event_id(job_id, 1, QUEUED_SEQ, "job.queued"),
-        job_id=job_id,
-        user_id=user.user_id,
-        job_type=JobType.IMAGE,
-        occurred_at=now,
-        attempt=1,
-        seq=QUEUED_SEQ,
-        trace=trace,
-        params=params,
-    )
-    request = ImageJobRequested(
-        request_id=uuid.uuid4(),
-        job_id=job_id,
-        user_id=user.user_id,
-        attempt=1,
-        first_seq=QUEUED_SEQ + 1,
-        requested_at=now,
-        params=params,
-        priority=body.priority,
-        trace=trace,
-    )
-    key = str(job_id)
-    messages = [
-        OutboxMessage(topics.events, key, encode_event(queued), event_headers(queued)),
-        OutboxMessage(
-            topics.requested(JobType.IMAGE, body.priority),
-            key,
-            request.model_dump_json().encode(),
-            {"content-type": "application/json", "request-id": str(request.request_id)},
-        ),
+    """An image job; with `then`, a chain whose first step is the image job."""
+    submission = Submission(user, writer, topics)
+    params = resolve_params(body, body.prompt)
+    if body.then:
+        return await submission.chain(JobType.IMAGE, params, body.then, body.priority)
+    return await submission.one(JobType.IMAGE, params, body.priority)
+
+
+async def submit_upscale_job(
+    body: CreateUpscaleJob, user: Principal, writer: JobWriter, store: JobStore, topics: Topics
+) -> Accepted:
+    """An upscale job; with `then`, a chain whose first step is the upscale job."""
+    submission = Submission(user, writer, topics)
+    source = await resolve_input(body.image, user, store, ("body", "image"))
+    params = UpscaleParams(input=source, scale=body.scale, format=body.format)
+    if body.then:
+        return await submission.chain(JobType.UPSCALE, params, body.then, body.priority)
+    return await submission.one(JobType.UPSCALE, params, body.priority)
+
+
+async def submit_video_job(
+    body: CreateVideoJob, user: Principal, writer: JobWriter, store: JobStore, topics: Topics
+) -> Accepted:
+    width, height = VIDEO_SIZES[body.resolution][body.aspect_ratio]
+    inputs = [
+        await resolve_input(ref, user, store, ("body", "images", index))
+        for index, ref in enumerate(body.images)
     ]
-    job = NewJob(
-        job_id=job_id,
-        user_id=user.user_id,
-        type=JobType.IMAGE,
-        params=params.model_dump(mode="json"),
-        created_at=now,
-        last_seq=QUEUED_SEQ,
-        priority=body.priority.value,
+    params = VideoParams(
+        prompt=body.prompt,
+        negative_prompt=body.negative_prompt,
+        inputs=tuple(inputs),
+        duration_s=body.duration_s,
+        fps=body.fps,
+        width=width,
+        height=height,
+        seed=_seed(body.seed),
     )
-    await store.create_job(job, [queued], messages)
-    return Accepted(job_id=job_id, created_at=now)
+    return await Submission(user, writer, topics).one(JobType.VIDEO, params, body.priority)
+
+
+async def submit_batch_job(
+    body: CreateBatchJob, user: Principal, writer: JobWriter, topics: Topics
+) -> Accepted:
+    """The batch and its children in one transaction: all of them are accepted, or none."""
+    submission = Submission(user, writer, topics)
+    base_seed = _seed(body.seed)
+    children = [
+        resolve_params(body, prompt, (base_seed + index) % (MAX_SEED + 1))
+        for index, prompt in enumerate(body.prompts)
+    ]
+    batch_id = uuid.uuid4()
+    parent = submission.write(
+        JobType.BATCH,
+        BatchParams(prompts=tuple(body.prompts), template=children[0]),
+        body.priority,
+        job_id=batch_id,
+    )
+    writes = [
+        submission.write(
+            JobType.IMAGE,
+            params,
+            body.priority,
+            parent_id=batch_id,
+            created_at=_after(submission.now, index + 1),
+        )
+        for index, params in enumerate(children)
+    ]
+    await writer.create_jobs([parent, *writes])
+    return Accepted(batch_id, submission.now, JobType.BATCH, [w[0].job_id for w in writes])

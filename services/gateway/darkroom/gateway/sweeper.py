@@ -13,6 +13,9 @@ job's last event, go through the outbox in one transaction with the job's row, s
 merely waiting in a backlog costs a duplicate run, which produces the same event ids and asset
 keys, so it never shows twice.
 
+Batch and chain jobs are not swept: no worker runs them; their children are swept, and their
+children's events end them.
+
 One sweeper runs at a time, whatever the number of gateway replicas: a database lease.
 """
 
@@ -26,8 +29,8 @@ from datetime import timedelta
 from darkroom.contracts.envelope import utcnow
 from darkroom.contracts.errors import ErrorCode
 from darkroom.contracts.events import JobFailed, JobQueued
-from darkroom.contracts.jobtypes import JobStatus
-from darkroom.contracts.params import ImageParams
+from darkroom.contracts.jobtypes import WORKER_TYPES, JobStatus
+from darkroom.contracts.params import parse_params
 from darkroom.contracts.topics import Topics
 from darkroom.gateway.job_messages import event_message, next_envelope, request_message
 from darkroom.gateway.projector import job_changes
@@ -62,7 +65,7 @@ def plan_requeue(record: JobRecord, topics: Topics, settings: SweeperSettings) -
         return [(failed, job_changes(failed))], [event_message(topics, failed)]
     queued = JobQueued(
         **next_envelope(record, "job.queued", attempt, seq, now),
-        params=ImageParams.model_validate(record.params),
+        params=parse_params(record.params),
     )
     request = request_message(
         record,
@@ -95,7 +98,9 @@ async def sweep_once(store: JobStore, topics: Topics, settings: SweeperSettings)
         (RUNNING, now - timedelta(seconds=settings.sweeper_stalled_after_s)),
     ]
     for statuses, quiet_since in batches:
-        for record in await store.stalled_jobs(statuses, quiet_since, settings.sweeper_batch_size):
+        for record in await store.stalled_jobs(
+            statuses, quiet_since, settings.sweeper_batch_size, WORKER_TYPES
+        ):
             if await _sweep(store, record, topics, settings):
                 changed += 1
                 logger.warning(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from darkroom.contracts.assets import AssetDescriptor, JobResult
 from darkroom.contracts.errors import ErrorCode
 from darkroom.contracts.requests import ImageJobRequested
-from darkroom.image_worker.errors import RetryableError
+from darkroom.image_worker.errors import PermanentError, RetryableError
 from darkroom.image_worker.providers import GeneratedImage, Provider
 from darkroom.runtime.job_events import AttemptEvents
 from darkroom.runtime.kafka import Emit
@@ -31,12 +31,17 @@ class WorkerDeps:
     store: ObjectStore
     emit: Emit  # progress events (pipelined; the outcome waits for their acknowledgement)
     fail_attempts: int = 0  # fault injection: the first N attempts of every job fail (retryable)
+    fail_marker: str | None = None  # fault injection: prompts containing it are refused
 
 
 async def generate_images(
     request: ImageJobRequested, events: AttemptEvents, deps: WorkerDeps
 ) -> JobResult:
     """Generate the images with progress events, store them, and describe what was stored."""
+    if deps.fail_marker and deps.fail_marker in request.params.prompt:
+        raise PermanentError(
+            ErrorCode.CONTENT_REFUSED, f"injected fault: the prompt contains {deps.fail_marker!r}"
+        )
 
     async def on_step(done: int, total: int) -> None:
         percent = GENERATION_SHARE * done // total

@@ -12,26 +12,10 @@ from darkroom.contracts.requests import ImageJobRequested
 from darkroom.image_worker.handlers import WorkerDeps, generate_images
 from darkroom.image_worker.providers import make_provider
 from darkroom.image_worker.settings import ImageWorkerSettings
-from darkroom.runtime.kafka import (
-    KafkaProbe,
-    ensure_topics,
-    event_emitter,
-    make_producer,
-    message_sender,
-)
+from darkroom.runtime.kafka import Emit, KafkaProbe, ensure_topics
 from darkroom.runtime.serving import configure_process, serve
 from darkroom.runtime.storage import make_object_store, prepare_object_store
-from darkroom.runtime.worker import (
-    AttemptPorts,
-    CancelRegistry,
-    ControlTail,
-    JobConsumer,
-    WorkerParts,
-    consumer_options,
-    request_handler,
-    retry_mover,
-    worker_app,
-)
+from darkroom.runtime.worker import JobKind, Work, WorkerParts, assemble, worker_app
 
 logger = logging.getLogger("darkroom.image_worker")
 
@@ -39,55 +23,26 @@ logger = logging.getLogger("darkroom.image_worker")
 def create_app(settings: ImageWorkerSettings) -> Starlette:
     topics = settings.topics
     store = make_object_store(settings)
-    client_id = f"image-worker-{settings.instance_id}"
 
     def build() -> WorkerParts:
-        producer = make_producer(settings, client_id=client_id)
-        emit, send = event_emitter(producer, topics.events), message_sender(producer)
         provider = make_provider(
             "local",
             steps=settings.local_provider_steps,
             step_delay_s=settings.local_provider_step_delay_s,
         )
-        deps = WorkerDeps(provider, store, emit, settings.local_provider_fail_attempts)
-        cancels = CancelRegistry()
-        ports = AttemptPorts(
-            JobType.IMAGE,
-            emit,
-            send,
-            topics,
-            settings.retry_policy,
-            settings.instance_id,
-            settings.limits,
-            cancels,
-        )
-        control = ControlTail(
-            settings.kafka_bootstrap_servers,
-            topics.control,
-            cancels,
-            settings.kafka_fetch_max_wait_ms,
-        )
-        handle = request_handler(ImageJobRequested, ports, partial(generate_images, deps=deps))
-        requests = JobConsumer(
-            consumer_options(
-                settings,
-                settings.request_topics(topics.request_topics(JobType.IMAGE)),
-                topics.image_worker_group,
-                client_id,
-            ),
-            handle,
-        )
-        retries = JobConsumer(
-            consumer_options(
-                settings,
-                {topics.image_retry: 1},
-                topics.image_retry_group,
-                client_id,
-                concurrency=settings.worker_retry_capacity,
-            ),
-            retry_mover(send),
-        )
-        return WorkerParts([control, requests, retries], producer)
+
+        def work(emit: Emit) -> Work[ImageJobRequested]:
+            deps = WorkerDeps(
+                provider,
+                store,
+                emit,
+                settings.local_provider_fail_attempts,
+                settings.local_provider_fail_marker,
+            )
+            return partial(generate_images, deps=deps)
+
+        kind = JobKind(JobType.IMAGE, ImageJobRequested, work)
+        return assemble(settings, f"image-worker-{settings.instance_id}", [kind])
 
     async def startup() -> None:
         await ensure_topics(settings, topics.all_topics())

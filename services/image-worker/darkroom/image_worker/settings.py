@@ -25,6 +25,12 @@ class ImageWorkerSettings(
         description="Fault injection (tests, demos): the first N attempts of every job fail with a "
         "retryable 'provider unavailable' error after their progress steps.",
     )
+    local_provider_fail_marker: str | None = Field(
+        None,
+        min_length=1,
+        description="Fault injection (tests, demos): a prompt containing this text is refused "
+        "(a permanent content_refused failure), e.g. to fail chosen children of a batch.",
+    )
     local_provider_step_delay_s: float = Field(
         0.0, ge=0, description="Sleep per step of the local provider, so a demo shows progress."
     )

@@ -53,7 +53,8 @@ class Subscription:
 
 
 class Hub:
-    """Routes each event to the streams of its job and of its user.
+    """Routes each event to the streams of its job (and of its parent, for a child of a batch or
+    chain) and of its user.
 
     The recent events of each job are kept (bounded), because an event can reach the notifier
     before the projector has stored it: a stream that starts then finds it here, not in the
@@ -74,6 +75,9 @@ class Hub:
         self._remember(event)
         for sub in self._by_job.get(event.job_id, ()):
             sub.offer(event)
+        if event.parent_id is not None:  # a child of a batch or chain: its parent's streams too
+            for sub in self._by_job.get(event.parent_id, ()):
+                sub.offer(event)
         for sub in self._by_user.get(event.user_id, ()):
             sub.offer(event)
 

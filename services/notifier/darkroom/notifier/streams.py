@@ -13,7 +13,7 @@ from darkroom.notifier.hub import Hub, StreamOverflow
 from darkroom.runtime.db import JobStore
 
 
-def to_sse(event: JobEvent, event_id: str) -> ServerSentEvent:
+def to_sse(event: JobEvent, event_id: str | None) -> ServerSentEvent:
     return ServerSentEvent(data=encode_event(event).decode(), event=event.type, id=event_id)
 
 
@@ -25,6 +25,10 @@ async def job_stream(
 
     Subscribing comes before reading the history, and the hub's recent events cover what the
     projector has not stored yet, so no event falls between history and live.
+
+    A batch's or chain's stream also carries its children's live events, without an SSE id (the
+    id stays the parent's last seq, so a reconnect resumes the parent's own events, whose
+    progress sums the children up).
     """
     with hub.job(job_id) as sub:
         backlog = {e.seq: e for e in sub.recent}
@@ -42,7 +46,10 @@ async def job_stream(
                 event = await sub.next()
             except StreamOverflow:
                 return  # the client reconnects with Last-Event-ID and resumes from the history
-            if event.seq > last:
+            if event.job_id != job_id:  # a child's
+                await when_recorded([event], store, settle_s)
+                yield to_sse(event, None)
+            elif event.seq > last:
                 last = event.seq
                 await when_recorded([event], store, settle_s)
                 yield to_sse(event, str(event.seq))

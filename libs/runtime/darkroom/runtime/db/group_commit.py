@@ -55,15 +55,25 @@ class GroupCommit(Generic[T]):
 
 
 class GroupCommittingJobs:
-    """`create_job` for the submit path, group-committed over `JobStore.create_jobs`."""
+    """`create_job` for the submit path, group-committed over `JobStore.create_jobs`.
+
+    The jobs of one `create_jobs` call (a batch and its children) always share a transaction.
+    """
 
     def __init__(self, store: JobStoreLike, max_batch: int = 500) -> None:
-        self._group: GroupCommit[NewJobWrite] = GroupCommit(store.create_jobs, max_batch)
+        self._store = store
+        self._group: GroupCommit[Sequence[NewJobWrite]] = GroupCommit(self._write, max_batch)
+
+    async def _write(self, families: list[Sequence[NewJobWrite]]) -> None:
+        await self._store.create_jobs([write for family in families for write in family])
 
     async def create_job(
         self, job: NewJob, events: Sequence[JobEvent], messages: Sequence[OutboxMessage]
     ) -> None:
-        await self._group.submit((job, events, messages))
+        await self._group.submit([(job, events, messages)])
+
+    async def create_jobs(self, writes: Sequence[NewJobWrite]) -> None:
+        await self._group.submit(writes)
 
 
 class JobStoreLike(Protocol):

@@ -38,11 +38,11 @@ def event_row(event: JobEvent) -> dict[str, Any]:
 
 async def apply_batch(
     conn: AsyncConnection, insert: Callable[..., Any], changes: Sequence[Change]
-) -> int:
-    """Record the new events of `changes` and apply them to their jobs; returns how many were new."""
+) -> list[JobEvent]:
+    """Record the new events of `changes` and apply them to their jobs; returns the new ones."""
     fresh = await _new_events(conn, changes)
     if not fresh:
-        return 0
+        return []
     stmt = insert(job_events).on_conflict_do_nothing(index_elements=["event_id"])
     await conn.execute(stmt, [event_row(e) for e, _ in fresh])
     job_ids = {str(e.job_id) for e, _ in fresh}
@@ -58,7 +58,7 @@ async def apply_batch(
         values = {c: bindparam(f"v_{c}", type_=jobs.c[c].type) for c in columns}
         guard = (jobs.c.job_id == bindparam("b_job_id"), jobs.c.last_seq < bindparam("v_last_seq"))
         await conn.execute(update(jobs).where(*guard).values(values), params)
-    return len(fresh)
+    return [event for event, _ in fresh]
 
 
 async def _new_events(conn: AsyncConnection, changes: Sequence[Change]) -> list[Change]:

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, select, text, tuple_
+from sqlalchemy import Select, delete, func, insert, select, text, true, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from darkroom.contracts.envelope import utcnow
 from darkroom.contracts.events import JobEvent, job_event_adapter
 from darkroom.runtime.db.cursor import Cursor
 from darkroom.runtime.db.engine import OUTBOX_CHANNEL, Database
 from darkroom.runtime.db.projection import apply_batch, event_row
-from darkroom.runtime.db.tables import job_events, jobs, outbox
+from darkroom.runtime.db.tables import job_events, jobs, outbox, uploads
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class NewJob:
     created_at: datetime
     last_seq: int  # seq of the newest event already reflected in the row
     priority: str = "normal"
+    parent_id: uuid.UUID | None = None  # the batch or chain it belongs to
 
 
 @dataclass(frozen=True)
@@ -68,12 +70,50 @@ class JobRecord:
     series_start: int = (
         1  # first attempt of the current series (a retry of a failed job starts one)
     )
+    parent_id: uuid.UUID | None = None  # the batch or chain it belongs to
 
     @classmethod
     def from_row(cls, row: Any) -> JobRecord:
         values = dict(row._mapping)
         values["job_id"] = uuid.UUID(values["job_id"])
+        if values.get("parent_id") is not None:
+            values["parent_id"] = uuid.UUID(values["parent_id"])
         return cls(**values)
+
+
+@dataclass(frozen=True)
+class UploadRecord:
+    """An image a user uploaded, usable as an input of their jobs."""
+
+    asset_id: uuid.UUID
+    user_id: str
+    key: str
+    content_type: str
+    width: int
+    height: int
+    bytes: int
+    sha256: str
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Any) -> UploadRecord:
+        values = dict(row._mapping)
+        values["asset_id"] = uuid.UUID(values["asset_id"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class FamilyChange:
+    """What a parent's children caused: the parent's events (with their column changes), new
+    child jobs (the next step of a chain), and outbox messages."""
+
+    events: list[tuple[JobEvent, dict[str, Any]]] = field(default_factory=list)
+    new_jobs: list[NewJobWrite] = field(default_factory=list)
+    messages: list[OutboxMessage] = field(default_factory=list)
+
+
+# Decides from a parent and its children (as of now, in the transaction) what follows.
+React = Callable[[JobRecord, list[JobRecord]], FamilyChange]
 
 
 def dialect_insert(db: Database) -> Any:
@@ -100,15 +140,21 @@ class JobStore:
 
     async def create_jobs(self, jobs_: Sequence[NewJobWrite]) -> None:
         """Store several new jobs in one transaction: one statement per table, not per job."""
+        async with self.db.write() as conn:
+            await self._insert_jobs(conn, jobs_)
+
+    async def _insert_jobs(self, conn: AsyncConnection, jobs_: Sequence[NewJobWrite]) -> None:
         job_rows = [_new_job_row(job) for job, _, _ in jobs_]
         event_rows = [event_row(e) for _, events, _ in jobs_ for e in events]
         outbox_rows = [_outbox_row(m, job.created_at) for job, _, ms in jobs_ for m in ms]
-        async with self.db.write() as conn:
-            await conn.execute(insert(jobs), job_rows)
-            if event_rows:
-                await conn.execute(insert(job_events), event_rows)
-            if outbox_rows:
-                await conn.execute(insert(outbox), outbox_rows)
+        await conn.execute(insert(jobs), job_rows)
+        if event_rows:
+            await conn.execute(insert(job_events), event_rows)
+        await self._insert_outbox(conn, outbox_rows)
+
+    async def _insert_outbox(self, conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await conn.execute(insert(outbox), rows)
             if self.db.dialect == "postgresql":
                 await conn.execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))
 
@@ -132,19 +178,76 @@ class JobStore:
             changes, messages = plan(record)
             if changes:
                 await apply_batch(conn, self._insert, changes)
-            if messages:
-                await conn.execute(insert(outbox), [_outbox_row(m, utcnow()) for m in messages])
-                if self.db.dialect == "postgresql":
-                    await conn.execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))
+            await self._insert_outbox(conn, [_outbox_row(m, utcnow()) for m in messages])
         return record
 
+    async def change_family(
+        self, parent_id: uuid.UUID, plan: Callable[[JobRecord, list[JobRecord]], JobChange]
+    ) -> JobRecord | None:
+        """`change_job` for a parent and its children: `plan` sees both and may change any of
+        them, in one write transaction. Returns the parent as it was, or None."""
+        async with self.db.write() as conn:
+            family = await self._family(conn, parent_id)
+            if family is None:
+                return None
+            parent, children = family
+            changes, messages = plan(parent, children)
+            if changes:
+                await apply_batch(conn, self._insert, changes)
+            await self._insert_outbox(conn, [_outbox_row(m, utcnow()) for m in messages])
+        return parent
+
+    async def _family(
+        self, conn: AsyncConnection, parent_id: uuid.UUID
+    ) -> tuple[JobRecord, list[JobRecord]] | None:
+        """The parent (locked on PostgreSQL) and its children, oldest first."""
+        query = select(jobs).where(jobs.c.job_id == str(parent_id))
+        if self.db.dialect == "postgresql":
+            query = query.with_for_update()
+        row = (await conn.execute(query)).first()
+        if row is None:
+            return None
+        children = await conn.execute(
+            select(jobs)
+            .where(jobs.c.parent_id == str(parent_id))
+            .order_by(jobs.c.created_at, jobs.c.job_id)
+        )
+        return JobRecord.from_row(row), [JobRecord.from_row(r) for r in children]
+
+    async def children_of(self, parent_id: uuid.UUID) -> list[JobRecord]:
+        """A parent's children, oldest first (a batch's in prompt order, a chain's in step order)."""
+        query = (
+            select(jobs)
+            .where(jobs.c.parent_id == str(parent_id))
+            .order_by(jobs.c.created_at, jobs.c.job_id)
+        )
+        async with self.db.read() as conn:
+            return [JobRecord.from_row(r) for r in await conn.execute(query)]
+
+    async def create_upload(self, upload: UploadRecord) -> None:
+        row = {**upload.__dict__, "asset_id": str(upload.asset_id)}
+        async with self.db.write() as conn:
+            await conn.execute(insert(uploads), [row])
+
+    async def get_upload(self, asset_id: uuid.UUID) -> UploadRecord | None:
+        query = select(uploads).where(uploads.c.asset_id == str(asset_id))
+        async with self.db.read() as conn:
+            row = (await conn.execute(query)).first()
+        return UploadRecord.from_row(row) if row else None
+
     async def stalled_jobs(
-        self, statuses: Collection[str], quiet_since: datetime, limit: int
+        self,
+        statuses: Collection[str],
+        quiet_since: datetime,
+        limit: int,
+        types: Collection[str] | None = None,
     ) -> list[JobRecord]:
-        """Jobs in `statuses` with no event since `quiet_since`, oldest first."""
+        """Jobs in `statuses` (of `types`, if given) with no event since `quiet_since`, oldest
+        first."""
         query = (
             select(jobs)
             .where(jobs.c.status.in_(list(statuses)), jobs.c.updated_at < quiet_since)
+            .where(jobs.c.type.in_(list(types)) if types is not None else true())
             .order_by(jobs.c.updated_at)
             .limit(limit)
         )
@@ -192,17 +295,39 @@ class JobStore:
         async with self.db.read() as conn:
             return {uuid.UUID(found) for found in (await conn.execute(query)).scalars()}
 
-    async def apply_events(self, changes: Sequence[tuple[JobEvent, dict[str, Any]]]) -> int:
+    async def apply_events(
+        self, changes: Sequence[tuple[JobEvent, dict[str, Any]]], react: React | None = None
+    ) -> int:
         """Record each event once and apply its column changes if it is newer than the job.
 
         A duplicate (same event id) changes nothing; an older event is recorded in the history
         but leaves the job row alone; a terminal job never changes again. One transaction for
         the whole batch. Returns how many events were new.
+
+        With `react`, each parent whose children had new events is handed to it, with its
+        children as they are now, and what it decides is written in the same transaction: a
+        child's event moves its parent exactly once, however often the event is delivered.
         """
         if not changes:
             return 0
         async with self.db.write() as conn:
-            return await apply_batch(conn, self._insert, changes)
+            fresh = await apply_batch(conn, self._insert, changes)
+            if react is not None:
+                parents = sorted({str(e.parent_id) for e in fresh if e.parent_id is not None})
+                for parent_id in parents:
+                    await self._react(conn, uuid.UUID(parent_id), react)
+            return len(fresh)
+
+    async def _react(self, conn: AsyncConnection, parent_id: uuid.UUID, react: React) -> None:
+        family = await self._family(conn, parent_id)
+        if family is None:
+            return
+        change = react(*family)
+        if change.new_jobs:
+            await self._insert_jobs(conn, change.new_jobs)
+        if change.events:
+            await apply_batch(conn, self._insert, change.events)
+        await self._insert_outbox(conn, [_outbox_row(m, utcnow()) for m in change.messages])
 
     async def fetch_outbox(self, limit: int) -> list[OutboxRow]:
         """The oldest unsent outbox messages."""
@@ -251,6 +376,7 @@ def _new_job_row(job: NewJob) -> dict[str, Any]:
         "last_seq": job.last_seq,
         "priority": job.priority,
         "series_start": 1,
+        "parent_id": str(job.parent_id) if job.parent_id else None,
         "params": job.params,
         "result": None,
         "error": None,

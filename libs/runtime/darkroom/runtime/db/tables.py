@@ -1,4 +1,5 @@
-"""The tables: jobs (a projection of the events), job_events (durable history), outbox, leases."""
+"""The tables: jobs (a projection of the events), job_events (durable history), outbox, leases,
+uploads."""
 
 from sqlalchemy import JSON, Column, Index, Integer, LargeBinary, MetaData, String, Table, Text
 
@@ -32,8 +33,10 @@ jobs = Table(
     Column("finished_at", UTCDateTime),
     Column("priority", String(8), nullable=False, server_default="normal"),
     Column("series_start", Integer, nullable=False, server_default="1"),
+    Column("parent_id", String(36)),  # the batch or chain the job belongs to
 )
 Index(None, jobs.c.user_id, jobs.c.created_at, jobs.c.job_id)
+Index(None, jobs.c.parent_id)
 Index(None, jobs.c.status, jobs.c.updated_at)  # the sweeper's query
 
 job_events = Table(
@@ -66,4 +69,18 @@ leases = Table(
     Column("name", String(64), primary_key=True),
     Column("holder", String(200), nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
+)
+
+uploads = Table(
+    "uploads",
+    metadata,
+    Column("asset_id", String(36), primary_key=True),
+    Column("user_id", String(200), nullable=False),
+    Column("key", String(1024), nullable=False),
+    Column("content_type", String(64), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("bytes", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )

@@ -20,10 +20,13 @@ from pathlib import Path
 
 BIN = Path(sys.executable).parent
 SERVICES = ("relay", "projector", "image-worker", "notifier", "gateway")
+MEDIA_WORKERS = ("upscale-worker", "video-worker")  # started by the tests of those job types
 READY_PATHS = {
     "gateway": "/readyz",
     "notifier": "/readyz",
     "image-worker": "/healthz",
+    "upscale-worker": "/healthz",
+    "video-worker": "/healthz",
     "projector": "/healthz",
 }
 
@@ -70,7 +73,8 @@ class Stack:
     def configure(
         cls, workdir: Path, kafka: str, suffix: str, database_url: str | None = None, **extra: str
     ) -> Stack:
-        ports = {name: free_port() for name in ("gateway", "notifier", "image-worker", "projector")}
+        ports = {name: free_port() for name in ("gateway", "notifier", "projector")}
+        ports.update({name: free_port() for name in ("image-worker", *MEDIA_WORKERS)})
         env = {
             **{
                 k: v
@@ -88,6 +92,8 @@ class Stack:
             "GATEWAY_PORT": str(ports["gateway"]),
             "NOTIFIER_PORT": str(ports["notifier"]),
             "IMAGE_WORKER_PORT": str(ports["image-worker"]),
+            "UPSCALE_WORKER_PORT": str(ports["upscale-worker"]),
+            "VIDEO_WORKER_PORT": str(ports["video-worker"]),
             "PROJECTOR_PORT": str(ports["projector"]),
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports['gateway']}",
             "NOTIFIER_PUBLIC_URL": f"http://127.0.0.1:{ports['notifier']}",

@@ -2,7 +2,8 @@
 dead letters, timeouts), the retry scheduler, settings and the ASGI app."""
 
 from darkroom.runtime.worker.app import WorkerParts, worker_app
-from darkroom.runtime.worker.attempt import AttemptPorts, Origin, run_attempt
+from darkroom.runtime.worker.assembly import JobKind, assemble
+from darkroom.runtime.worker.attempt import AttemptPorts, Origin, Work, run_attempt
 from darkroom.runtime.worker.consumer import ConsumerOptions, Handle, JobConsumer, consumer_options
 from darkroom.runtime.worker.control import CancelRegistry, ControlTail
 from darkroom.runtime.worker.requests import request_handler
@@ -17,10 +18,13 @@ __all__ = [
     "ControlTail",
     "Handle",
     "JobConsumer",
+    "JobKind",
     "Origin",
     "RetryPolicy",
+    "Work",
     "WorkerParts",
     "WorkerSettings",
+    "assemble",
     "consumer_options",
     "request_handler",
     "retry_mover",

@@ -11,6 +11,8 @@ from darkroom.gateway.deps import ServicesDep
 from darkroom.runtime.storage import ObjectNotFound
 
 router = APIRouter(prefix="/v1/assets", tags=["assets"])
+mimetypes.add_type("image/avif", ".avif")  # not in every Python's table yet
+mimetypes.add_type("image/webp", ".webp")
 
 
 @router.get("/{key:path}", summary="Download an asset (signed URL from a job's assets)")

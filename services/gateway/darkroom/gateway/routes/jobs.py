@@ -1,4 +1,4 @@
-"""Job routes: submit, status, cancel, retry, history, list."""
+"""Job routes: submit (image, upscale, video, batch), status, cancel, retry, history, list."""
 
 from __future__ import annotations
 
@@ -10,19 +10,28 @@ from fastapi import APIRouter, Query, Response
 
 from darkroom.contracts.api import (
     CancelAnswer,
+    CreateBatchJob,
     CreateImageJob,
+    CreateUpscaleJob,
+    CreateVideoJob,
     JobAccepted,
     JobEventList,
     JobPage,
     JobView,
 )
 from darkroom.contracts.jobtypes import JobStatus, JobType
-from darkroom.gateway.cancel import answer, cancel_job
-from darkroom.gateway.deps import CurrentUser, ServicesDep
+from darkroom.gateway.cancel import cancel_job
+from darkroom.gateway.deps import CurrentUser, Services, ServicesDep
 from darkroom.gateway.errors import JobNotFound, JobNotRetryable
 from darkroom.gateway.retry import retry_job
 from darkroom.gateway.settings import GatewaySettings
-from darkroom.gateway.submit import submit_image_job
+from darkroom.gateway.submit import (
+    Accepted,
+    submit_batch_job,
+    submit_image_job,
+    submit_upscale_job,
+    submit_video_job,
+)
 from darkroom.gateway.views import job_view
 from darkroom.runtime.auth import Principal
 from darkroom.runtime.db import JobRecord, JobStore
@@ -40,16 +49,34 @@ async def owned_job(store: JobStore, job_id: uuid.UUID, user: Principal) -> JobR
 
 
 def accepted_answer(
-    job_id: uuid.UUID, created_at: datetime, settings: GatewaySettings, response: Response
+    job_id: uuid.UUID,
+    created_at: datetime,
+    settings: GatewaySettings,
+    response: Response,
+    job_type: JobType = JobType.IMAGE,
+    children: list[uuid.UUID] | None = None,
 ) -> JobAccepted:
     status_url = f"{settings.public_base_url}/v1/jobs/{job_id}"
     response.headers["Location"] = status_url
     return JobAccepted(
         job_id=job_id,
+        type=job_type,
         status=JobStatus.QUEUED,
         status_url=status_url,
         events_url=f"{settings.notifier_public_url}/v1/jobs/{job_id}/events",
         created_at=created_at,
+        children=children or [],
+    )
+
+
+def _answer(accepted: Accepted, services: Services, response: Response) -> JobAccepted:
+    return accepted_answer(
+        accepted.job_id,
+        accepted.created_at,
+        services.settings,
+        response,
+        accepted.type,
+        accepted.children,
     )
 
 
@@ -59,8 +86,46 @@ def accepted_answer(
 async def create_image_job(
     body: CreateImageJob, user: CurrentUser, services: ServicesDep, response: Response
 ) -> JobAccepted:
+    """With `then`, the answer is a chain job (`type: chain`) whose children are the steps."""
     accepted = await submit_image_job(body, user, services.writer, services.settings.topics)
-    return accepted_answer(accepted.job_id, accepted.created_at, services.settings, response)
+    return _answer(accepted, services, response)
+
+
+@router.post(
+    "/upscale", status_code=202, response_model=JobAccepted, summary="Submit an upscale job"
+)
+async def create_upscale_job(
+    body: CreateUpscaleJob, user: CurrentUser, services: ServicesDep, response: Response
+) -> JobAccepted:
+    """The output is exactly `scale` times the input's size. An input asset must be yours (422
+    otherwise); a URL is fetched by the worker, public addresses only."""
+    accepted = await submit_upscale_job(
+        body, user, services.writer, services.store, services.settings.topics
+    )
+    return _answer(accepted, services, response)
+
+
+@router.post("/video", status_code=202, response_model=JobAccepted, summary="Submit a video job")
+async def create_video_job(
+    body: CreateVideoJob, user: CurrentUser, services: ServicesDep, response: Response
+) -> JobAccepted:
+    """An H.264 MP4 and a poster image, from a prompt, input images, or both."""
+    accepted = await submit_video_job(
+        body, user, services.writer, services.store, services.settings.topics
+    )
+    return _answer(accepted, services, response)
+
+
+@router.post(
+    "/batch", status_code=202, response_model=JobAccepted, summary="Submit a batch of image jobs"
+)
+async def create_batch_job(
+    body: CreateBatchJob, user: CurrentUser, services: ServicesDep, response: Response
+) -> JobAccepted:
+    """One child image job per prompt; the batch ends when every child has ended: `completed`,
+    `completed_with_errors` (listing the children that did not complete) or `failed`."""
+    accepted = await submit_batch_job(body, user, services.writer, services.settings.topics)
+    return _answer(accepted, services, response)
 
 
 @router.post(
@@ -75,7 +140,12 @@ async def retry_failed_job(
 ) -> JobAccepted:
     """The same job runs again: a new series of attempts with the attempt budget anew, announced by
     `job.requeued`. Owner or admin; only a failed job (409 otherwise, with the reason)."""
-    await owned_job(services.store, job_id, user)
+    record = await owned_job(services.store, job_id, user)
+    if JobType(record.type).is_parent:
+        raise JobNotRetryable(
+            record.status,
+            f"a {record.type} job is not retried as a whole: retry its failed children instead",
+        )
     before = await retry_job(services.store, job_id, user.user_id, services.settings.topics)
     if before is None:
         raise JobNotFound(str(job_id))
@@ -87,8 +157,9 @@ async def retry_failed_job(
 @router.get("/{job_id}", response_model=JobView, summary="A job's status and results")
 async def get_job(job_id: uuid.UUID, user: CurrentUser, services: ServicesDep) -> JobView:
     record = await owned_job(services.store, job_id, user)
+    children = await services.store.children_of(job_id) if JobType(record.type).is_parent else None
     return await job_view(
-        record, services.objects, timedelta(seconds=services.settings.asset_url_ttl_s)
+        record, services.objects, timedelta(seconds=services.settings.asset_url_ttl_s), children
     )
 
 
@@ -104,10 +175,9 @@ async def delete_job(
     """Cancel a job of the caller (any job, for an admin). Cancelling twice, or cancelling a job
     that has ended, changes nothing and says so (200)."""
     await owned_job(services.store, job_id, user)
-    before = await cancel_job(services.store, job_id, user, services.settings.topics)
-    if before is None:
+    result = await cancel_job(services.store, job_id, user, services.settings.topics)
+    if result is None:
         raise JobNotFound(str(job_id))
-    result = answer(job_id, before)
     if result.outcome == "stopping":
         response.status_code = 202
     return result

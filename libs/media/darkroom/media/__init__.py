@@ -1,0 +1,1 @@
+"""Media helpers shared by the gateway and the workers."""

@@ -1,0 +1,80 @@
+"""Assembling a worker service: for each job type it runs, a request consumer and a retry mover,
+all sharing one producer, one control tail (cancels) and one set of provider limits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+from darkroom.contracts.jobtypes import JobType
+from darkroom.contracts.requests import JobRequested
+from darkroom.contracts.topics import Topics
+from darkroom.runtime.kafka import Emit, event_emitter, make_producer, message_sender
+from darkroom.runtime.settings import KafkaSettings
+from darkroom.runtime.worker.app import Part, WorkerParts
+from darkroom.runtime.worker.attempt import AttemptPorts, Work
+from darkroom.runtime.worker.consumer import JobConsumer, consumer_options
+from darkroom.runtime.worker.control import CancelRegistry, ControlTail
+from darkroom.runtime.worker.requests import request_handler
+from darkroom.runtime.worker.scheduler import retry_mover
+from darkroom.runtime.worker.settings import WorkerSettings
+
+R = TypeVar("R", bound=JobRequested)
+
+
+class WorkerServiceSettings(Protocol):
+    """What assembling needs from a worker's settings (KafkaSettings mixed with WorkerSettings)."""
+
+    instance_id: str
+
+    @property
+    def topics(self) -> Topics: ...
+
+
+@dataclass(frozen=True)
+class JobKind(Generic[R]):
+    """One job type a worker runs: its request model, and how to make its work function once the
+    producer exists (`work(emit)`; progress events go out through `emit`)."""
+
+    job_type: JobType
+    model: type[R]
+    work: Callable[[Emit], Work[R]]
+
+
+def assemble(settings: Any, client_id: str, kinds: Sequence[JobKind[Any]]) -> WorkerParts:
+    """The consumers and producer of a worker running `kinds` (built inside the event loop)."""
+    assert isinstance(settings, KafkaSettings) and isinstance(settings, WorkerSettings)
+    topics: Topics = settings.topics
+    producer = make_producer(settings, client_id=client_id)
+    emit, send = event_emitter(producer, topics.events), message_sender(producer)
+    cancels, limits = CancelRegistry(), settings.limits
+    control = ControlTail(
+        settings.kafka_bootstrap_servers, topics.control, cancels, settings.kafka_fetch_max_wait_ms
+    )
+    parts: list[Part] = [control]
+    for kind in kinds:
+        ports = AttemptPorts(
+            kind.job_type,
+            emit,
+            send,
+            topics,
+            settings.retry_policy,
+            settings.instance_id,  # type: ignore[attr-defined]
+            limits,
+            cancels,
+        )
+        names = topics.of(kind.job_type)
+        requests = consumer_options(
+            settings, settings.request_topics(names.by_priority()), names.worker_group, client_id
+        )
+        retries = consumer_options(
+            settings,
+            {names.retry: 1},
+            names.retry_group,
+            client_id,
+            concurrency=settings.worker_retry_capacity,
+        )
+        parts.append(JobConsumer(requests, request_handler(kind.model, ports, kind.work(emit))))
+        parts.append(JobConsumer(retries, retry_mover(send)))
+    return WorkerParts(parts, producer)

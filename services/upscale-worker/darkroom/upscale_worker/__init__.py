@@ -1,0 +1,1 @@
+"""Darkroom upscale worker: upscale and variants jobs."""

@@ -1,0 +1,52 @@
+"""The upscale worker's app factory and entry point: wiring only.
+
+It runs two job types, both image transforms on the CPU with the same inputs and limits:
+upscale, and variants (the responsive set a chain ends with).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from starlette.applications import Starlette
+
+from darkroom.contracts.jobtypes import JobType
+from darkroom.contracts.requests import UpscaleJobRequested, VariantsJobRequested
+from darkroom.runtime.kafka import Emit, KafkaProbe, ensure_topics
+from darkroom.runtime.serving import configure_process, serve
+from darkroom.runtime.storage import make_object_store, prepare_object_store
+from darkroom.runtime.worker import JobKind, Work, WorkerParts, assemble, worker_app
+from darkroom.upscale_worker.handlers import WorkerDeps, make_variants, upscale_image
+from darkroom.upscale_worker.settings import UpscaleWorkerSettings
+
+
+def create_app(settings: UpscaleWorkerSettings) -> Starlette:
+    store = make_object_store(settings)
+
+    def deps(emit: Emit) -> WorkerDeps:
+        return WorkerDeps(store, emit, settings, settings.upscale_max_output_pixels)
+
+    def upscales(emit: Emit) -> Work[UpscaleJobRequested]:
+        return partial(upscale_image, deps=deps(emit))
+
+    def variant_sets(emit: Emit) -> Work[VariantsJobRequested]:
+        return partial(make_variants, deps=deps(emit))
+
+    def build() -> WorkerParts:
+        kinds = [
+            JobKind(JobType.UPSCALE, UpscaleJobRequested, upscales),
+            JobKind(JobType.VARIANTS, VariantsJobRequested, variant_sets),
+        ]
+        return assemble(settings, f"upscale-worker-{settings.instance_id}", kinds)
+
+    async def startup() -> None:
+        await ensure_topics(settings, settings.topics.all_topics())
+        await prepare_object_store(store)
+
+    return worker_app(build, KafkaProbe(settings), on_startup=[startup])
+
+
+def run() -> None:
+    settings = UpscaleWorkerSettings()
+    configure_process(settings, "upscale-worker")
+    serve(create_app(settings), settings.upscale_worker_host, settings.upscale_worker_port)

@@ -1,0 +1,1 @@
+"""Darkroom video worker: image-to-video and text-to-video jobs."""
