@@ -16,11 +16,11 @@ from pydantic_settings import BaseSettings
 
 from darkroom.gateway.settings import GatewaySettings, ProjectorSettings, RelaySettings
 from darkroom.image_worker.settings import ImageWorkerSettings
-from darkroom.upscale_worker.settings import UpscaleWorkerSettings
-from darkroom.video_worker.settings import VideoWorkerSettings
 from darkroom.notifier.settings import NotifierSettings
 from darkroom.runtime.db.migrate import MigrateSettings
 from darkroom.runtime.embedded.broker import EmbeddedBrokerSettings
+from darkroom.upscale_worker.settings import UpscaleWorkerSettings
+from darkroom.video_worker.settings import VideoWorkerSettings
 
 SERVICES: dict[str, type[BaseSettings]] = {
     "gateway": GatewaySettings,

@@ -107,7 +107,7 @@ async def test_each_batch_child_is_queued_and_requested_with_its_parent_id() -> 
 
 
 async def test_the_batch_parent_is_queued_but_never_requested_from_a_worker() -> None:
-    accepted, writes, _ = await submit_batch(width=256, height=128)
+    _, writes, _ = await submit_batch(width=256, height=128)
 
     job, [queued], messages = writes[0]
     assert [m.topic for m in messages] == [TOPICS.events]

@@ -16,7 +16,7 @@ import sys
 import uuid
 from collections.abc import Sequence
 
-from darkroom.contracts.jobtypes import JobType
+from darkroom.contracts.jobtypes import WORKER_TYPES, JobType
 from darkroom.gateway.dead_letters import read_dead_letters, replay_all
 from darkroom.gateway.settings import DeadLetterSettings
 from darkroom.runtime.db import JobStore, open_database
@@ -33,7 +33,13 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         prog="darkroom-dead-letters", description=__doc__.split("\n")[0]
     )
     parser.add_argument("command", choices=["list", "replay"])
-    parser.add_argument("--type", type=JobType, default=JobType.IMAGE, help="job type (image)")
+    parser.add_argument(
+        "--type",
+        type=JobType,
+        default=JobType.IMAGE,
+        choices=list(WORKER_TYPES),
+        help="whose dead-letter topic: image (default), upscale, variants or video",
+    )
     parser.add_argument("--job", type=uuid.UUID, action="append", help="only this job (repeat)")
     parser.add_argument("--raw", action="store_true", help="re-publish non-requests as they are")
     parser.add_argument("--dry-run", action="store_true", help="say what replay would do")

@@ -64,21 +64,21 @@ async def _render(
     """Render in a thread; its frame counts come back through a queue and go out as progress
     from the event loop (events of one attempt are numbered in one place)."""
     loop = asyncio.get_running_loop()
-    done: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
+    done: asyncio.Queue[tuple[int, int] | None] = asyncio.Queue()
 
     def on_frames(encoded: int, total: int) -> None:
         loop.call_soon_threadsafe(done.put_nowait, (encoded, total))
 
     async def report() -> None:
-        while True:
-            encoded, total = await done.get()
+        while (item := await done.get()) is not None:
+            encoded, total = item
             percent = SOURCES_SHARE + ENCODE_SHARE * encoded // total
             await emit(events.progress(percent, f"frame {encoded}/{total}"))
 
     params = request.params
     reporter = asyncio.create_task(report())
     try:
-        return await asyncio.to_thread(
+        video = await asyncio.to_thread(
             render_video,
             sources,
             width=params.width,
@@ -89,10 +89,15 @@ async def _render(
             on_frames=on_frames,
             report_every=max(8, params.frames // 10),
         )
-    finally:
+    except BaseException:
         reporter.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await reporter
+        raise
+    # The thread's reports were queued before its result arrived: send them all, in order.
+    done.put_nowait(None)
+    await reporter
+    return video
 
 
 async def _store(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from darkroom.contracts.jobtypes import JobType
 from darkroom.contracts.requests import JobRequested
@@ -23,15 +23,6 @@ from darkroom.runtime.worker.settings import WorkerSettings
 R = TypeVar("R", bound=JobRequested)
 
 
-class WorkerServiceSettings(Protocol):
-    """What assembling needs from a worker's settings (KafkaSettings mixed with WorkerSettings)."""
-
-    instance_id: str
-
-    @property
-    def topics(self) -> Topics: ...
-
-
 @dataclass(frozen=True)
 class JobKind(Generic[R]):
     """One job type a worker runs: its request model, and how to make its work function once the
@@ -43,7 +34,10 @@ class JobKind(Generic[R]):
 
 
 def assemble(settings: Any, client_id: str, kinds: Sequence[JobKind[Any]]) -> WorkerParts:
-    """The consumers and producer of a worker running `kinds` (built inside the event loop)."""
+    """The consumers and producer of a worker running `kinds` (built inside the event loop).
+
+    `settings` is the worker's settings class: BaseServiceSettings, KafkaSettings and
+    WorkerSettings mixed (one class per service, hence `Any` here and the check below)."""
     assert isinstance(settings, KafkaSettings) and isinstance(settings, WorkerSettings)
     topics: Topics = settings.topics
     producer = make_producer(settings, client_id=client_id)
