@@ -19,7 +19,7 @@ jobs = Table(
     Column("job_id", String(36), primary_key=True),
     Column("user_id", String(200), nullable=False),
     Column("type", String(32), nullable=False),
-    Column("status", String(16), nullable=False),
+    Column("status", String(32), nullable=False),
     Column("progress", Integer, nullable=False),
     Column("message", String(200)),
     Column("attempts", Integer, nullable=False),

@@ -1,4 +1,5 @@
-"""jobs.parent_id (children of a batch or chain) and uploads (images users uploaded)
+"""jobs.parent_id (children of a batch or chain), a wider jobs.status (completed_with_errors),
+and uploads (images users uploaded)
 
 Revision ID: 0004
 Revises: 0003
@@ -19,6 +20,9 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("jobs") as batch:
         batch.add_column(sa.Column("parent_id", sa.String(36), nullable=True))
+        batch.alter_column(
+            "status", existing_type=sa.String(16), type_=sa.String(32), existing_nullable=False
+        )
         batch.create_index("ix_jobs_parent_id", ["parent_id"])
     op.create_table(
         "uploads",
@@ -39,4 +43,7 @@ def downgrade() -> None:
     op.drop_table("uploads")
     with op.batch_alter_table("jobs") as batch:
         batch.drop_index("ix_jobs_parent_id")
+        batch.alter_column(
+            "status", existing_type=sa.String(32), type_=sa.String(16), existing_nullable=False
+        )
         batch.drop_column("parent_id")
