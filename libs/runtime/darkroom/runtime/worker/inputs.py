@@ -29,9 +29,9 @@ async def read_input(source: InputImage, store: ObjectStore, settings: InputSett
     try:
         return await fetch_url(source.url, settings.fetch_policy)
     except FetchRefused as exc:
-        raise PermanentError(ErrorCode.INPUT_REFUSED, f"input URL refused: {exc}") from exc
+        raise PermanentError(ErrorCode.INPUT_REFUSED, f"input URL: {exc}") from exc
     except FetchFailed as exc:
-        raise RetryableError(ErrorCode.INPUT_UNAVAILABLE, f"input URL failed: {exc}") from exc
+        raise RetryableError(ErrorCode.INPUT_UNAVAILABLE, f"input URL: {exc}") from exc
 
 
 async def load_input(
