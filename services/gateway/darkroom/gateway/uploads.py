@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from fastapi import UploadFile
+from starlette.datastructures import UploadFile
 
 from darkroom.contracts.envelope import utcnow
 from darkroom.gateway.errors import UploadRejected

@@ -3,16 +3,39 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, Request
+from starlette.datastructures import UploadFile
 
 from darkroom.contracts.api import UploadView
 from darkroom.gateway.deps import CurrentUser, ServicesDep
+from darkroom.gateway.errors import UploadRejected
 from darkroom.gateway.uploads import accept_upload
 from darkroom.gateway.views import upload_view
 
 router = APIRouter(prefix="/v1/uploads", tags=["uploads"])
+
+FORM_OVERHEAD = 64 * 1024  # multipart boundaries and part headers around the file
+MULTIPART_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "A PNG, JPEG or WebP image.",
+                        }
+                    },
+                }
+            }
+        },
+    }
+}
 
 
 @router.post(
@@ -20,18 +43,26 @@ router = APIRouter(prefix="/v1/uploads", tags=["uploads"])
     status_code=201,
     response_model=UploadView,
     summary="Upload an input image",
+    openapi_extra=MULTIPART_BODY,
     responses={
-        413: {"description": "The file is larger than UPLOAD_MAX_BYTES."},
+        413: {"description": "The file is larger than INPUT_MAX_BYTES."},
         415: {"description": "Not a PNG, JPEG or WebP image."},
-        422: {"description": "Too many pixels (decompression bombs included), or corrupt."},
+        422: {"description": "No file, too many pixels (decompression bombs included), corrupt."},
     },
 )
-async def upload_image(
-    file: Annotated[UploadFile, File(description="A PNG, JPEG or WebP image.")],
-    user: CurrentUser,
-    services: ServicesDep,
-) -> UploadView:
-    """The format is read from the content, never from the name or the declared type."""
-    upload = await accept_upload(file, user, services.store, services.objects, services.settings)
+async def upload_image(request: Request, user: CurrentUser, services: ServicesDep) -> UploadView:
+    """Multipart, one field `file`. The format is read from the content, never from the name or
+    the declared type. A body announced larger than the limit is refused before it is read."""
+    limit = services.settings.input_max_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit + FORM_OVERHEAD:
+        raise UploadRejected(413, f"the file is larger than {limit:,} bytes")
+    async with request.form(max_files=1, max_fields=8) as form:
+        file = form.get("file")
+        if not isinstance(file, UploadFile):
+            raise UploadRejected(422, "send the image as the multipart field `file`")
+        upload = await accept_upload(
+            file, user, services.store, services.objects, services.settings
+        )
     ttl = timedelta(seconds=services.settings.asset_url_ttl_s)
     return await upload_view(upload, services.objects, ttl)
