@@ -16,7 +16,8 @@ from darkroom.image_worker.errors import PermanentError, RetryableError
 from darkroom.image_worker.providers import GeneratedImage, Provider
 from darkroom.runtime.job_events import AttemptEvents
 from darkroom.runtime.kafka import Emit
-from darkroom.runtime.storage import ObjectStore, asset_key
+from darkroom.runtime.storage import ObjectStore
+from darkroom.runtime.worker.outputs import store_output
 
 logger = logging.getLogger(__name__)
 
@@ -59,18 +60,16 @@ async def store_assets(
     request: ImageJobRequested, images: list[GeneratedImage], store: ObjectStore
 ) -> list[AssetDescriptor]:
     """Store each image under its deterministic key (a re-run overwrites, never adds)."""
-    assets = []
-    for index, image in enumerate(images):
-        key = asset_key(request.job_id, index, EXTENSIONS.get(image.content_type, "bin"))
-        stored = await store.put(key, image.data, image.content_type)
-        assets.append(
-            AssetDescriptor(
-                key=stored.key,
-                content_type=stored.content_type,
-                width=image.width,
-                height=image.height,
-                bytes=stored.bytes,
-                sha256=stored.sha256,
-            )
+    return [
+        await store_output(
+            store,
+            request.job_id,
+            index,
+            data=image.data,
+            content_type=image.content_type,
+            extension=EXTENSIONS.get(image.content_type, "bin"),
+            width=image.width,
+            height=image.height,
         )
-    return assets
+        for index, image in enumerate(images)
+    ]

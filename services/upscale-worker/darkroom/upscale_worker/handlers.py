@@ -15,8 +15,9 @@ from darkroom.contracts.requests import UpscaleJobRequested, VariantsJobRequeste
 from darkroom.runtime.inputs import InputSettings
 from darkroom.runtime.job_events import AttemptEvents
 from darkroom.runtime.kafka import Emit
-from darkroom.runtime.storage import ObjectStore, asset_key
+from darkroom.runtime.storage import ObjectStore
 from darkroom.runtime.worker.inputs import load_input
+from darkroom.runtime.worker.outputs import store_output
 from darkroom.upscale_worker.providers import EncodedImage, upscale, variants
 
 
@@ -41,7 +42,7 @@ async def upscale_image(
         upscale, image, params.scale, params.format, max_output_pixels=deps.max_output_pixels
     )
     await deps.emit(events.progress(90, "storing"))
-    return JobResult(assets=[await store_output(request, 0, output, deps.store)])
+    return JobResult(assets=[await _store(request, 0, output, deps.store)])
 
 
 async def make_variants(
@@ -62,24 +63,23 @@ async def make_variants(
     )
     await deps.emit(events.progress(90, "storing"))
     return JobResult(
-        assets=[await store_output(request, i, out, deps.store) for i, out in enumerate(outputs)]
+        assets=[await _store(request, i, out, deps.store) for i, out in enumerate(outputs)]
     )
 
 
-async def store_output(
+async def _store(
     request: UpscaleJobRequested | VariantsJobRequested,
     index: int,
     output: EncodedImage,
     store: ObjectStore,
 ) -> AssetDescriptor:
-    stored = await store.put(
-        asset_key(request.job_id, index, output.extension), output.data, output.content_type
-    )
-    return AssetDescriptor(
-        key=stored.key,
-        content_type=stored.content_type,
+    return await store_output(
+        store,
+        request.job_id,
+        index,
+        data=output.data,
+        content_type=output.content_type,
+        extension=output.extension,
         width=output.width,
         height=output.height,
-        bytes=stored.bytes,
-        sha256=stored.sha256,
     )

@@ -19,8 +19,9 @@ from darkroom.media.procedural import paint
 from darkroom.runtime.inputs import InputSettings
 from darkroom.runtime.job_events import AttemptEvents
 from darkroom.runtime.kafka import Emit
-from darkroom.runtime.storage import ObjectStore, asset_key
+from darkroom.runtime.storage import ObjectStore
 from darkroom.runtime.worker.inputs import load_input
+from darkroom.runtime.worker.outputs import store_output
 from darkroom.video_worker.providers import RenderedVideo, render_video
 
 SOURCES_SHARE = 10  # percent of progress for reading or painting the sources
@@ -103,28 +104,28 @@ async def _render(
 async def _store(
     request: VideoJobRequested, video: RenderedVideo, store: ObjectStore
 ) -> list[AssetDescriptor]:
-    clip = await store.put(asset_key(request.job_id, 0, "mp4"), video.mp4, "video/mp4")
-    poster = await store.put(asset_key(request.job_id, 1, "jpg"), video.poster, "image/jpeg")
-    return [
-        AssetDescriptor(
-            key=clip.key,
-            content_type=clip.content_type,
-            width=video.width,
-            height=video.height,
-            bytes=clip.bytes,
-            sha256=clip.sha256,
-            duration_s=video.duration_s,
-            frames=video.frames,
-        ),
-        AssetDescriptor(
-            key=poster.key,
-            content_type=poster.content_type,
-            width=video.width,
-            height=video.height,
-            bytes=poster.bytes,
-            sha256=poster.sha256,
-        ),
-    ]
+    size = {"width": video.width, "height": video.height}
+    clip = await store_output(
+        store,
+        request.job_id,
+        0,
+        data=video.mp4,
+        content_type="video/mp4",
+        extension="mp4",
+        duration_s=video.duration_s,
+        frames=video.frames,
+        **size,
+    )
+    poster = await store_output(
+        store,
+        request.job_id,
+        1,
+        data=video.poster,
+        content_type="image/jpeg",
+        extension="jpg",
+        **size,
+    )
+    return [clip, poster]
 
 
 def _even(value: int) -> int:
