@@ -66,10 +66,10 @@ async def test_a_provider_always_failing_fails_the_job_after_its_attempts_and_de
         kafka_bootstrap_servers=stack.env["KAFKA_BOOTSTRAP_SERVERS"],
         kafka_topic_suffix=stack.env["KAFKA_TOPIC_SUFFIX"],
     )
-    [dead] = await read_topic(settings.kafka_bootstrap_servers, settings.topics.image_dlq, 1)
+    [dead] = await read_topic(settings.kafka_bootstrap_servers, settings.topics.image.dlq, 1)
     headers = {k: v.decode() for k, v in dead.headers}
     assert headers["dlq-attempts"] == "3"
-    assert headers["dlq-original-topic"] == settings.topics.image_requested
+    assert headers["dlq-original-topic"] == settings.topics.image.requested
     assert dead.key == job["job_id"].encode()
 
 

@@ -104,7 +104,7 @@ async def test_malformed_requests_on_every_partition_are_dead_lettered_and_jobs_
     producer = make_producer(settings, "poison")
     await producer.start()
     try:
-        topic = settings.topics.image_requested
+        topic = settings.topics.image.requested
         partitions = await producer.partitions_for(topic)
         for partition in partitions:
             await producer.send_and_wait(topic, b"{not json", partition=partition)
@@ -120,12 +120,12 @@ async def test_malformed_requests_on_every_partition_are_dead_lettered_and_jobs_
             events = await follow(http, job["events_url"], auth(user))
             assert events[-1].event == "job.completed"
     dead = await read_topic(
-        settings.kafka_bootstrap_servers, settings.topics.image_dlq, 2 * len(partitions)
+        settings.kafka_bootstrap_servers, settings.topics.image.dlq, 2 * len(partitions)
     )
     assert sorted(r.value for r in dead) == sorted(
         [b"{not json", b'{"type": "job.image.requested"}'] * len(partitions)
     )
     for record in dead:
         headers = {k: v.decode() for k, v in record.headers}
-        assert headers["dlq-original-topic"] == settings.topics.image_requested
+        assert headers["dlq-original-topic"] == settings.topics.image.requested
         assert headers["dlq-error-code"] == "invalid_input"

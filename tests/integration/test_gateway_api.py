@@ -67,7 +67,7 @@ def test_a_submitted_job_is_stored_with_its_event_and_request_in_the_outbox(
     topics = gw.settings.topics
     assert [(r.topic, r.key) for r in rows] == [
         (topics.events, str(job_id)),
-        (topics.image_requested, str(job_id)),
+        (topics.image.requested, str(job_id)),
     ]
     status = gw.client.get(f"/v1/jobs/{job_id}", headers=auth(user))
     assert status.status_code == 200 and status.json()["status"] == "queued"

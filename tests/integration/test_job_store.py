@@ -273,7 +273,7 @@ async def test_a_failed_job_retried_is_queued_again_once_and_can_then_complete(
     assert (requeued.status, requeued.series_start, requeued.last_seq) == ("queued", 2, 4)
     assert requeued.error is None and requeued.finished_at is None
     sent = await store.fetch_outbox(10)
-    assert [m.topic for m in sent] == [topics.events, topics.image_requested]
+    assert [m.topic for m in sent] == [topics.events, topics.image.requested]
     await _apply(store, failed(job_id, user, 3))  # the old outcome again: a duplicate
     await _apply(store, started(job_id, user, 5, attempt=2), completed(job_id, user, 6, attempt=2))
     done = await store.get_job(job_id)

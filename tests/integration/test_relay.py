@@ -74,7 +74,7 @@ async def test_drain_publishes_every_outbox_row_then_the_outbox_is_empty(
 
     topics, bootstrap = relay_settings.topics, relay_settings.kafka_bootstrap_servers
     events = await read_topic(bootstrap, topics.events, expected=3)
-    requests = await read_topic(bootstrap, topics.image_requested, expected=3)
+    requests = await read_topic(bootstrap, topics.image.requested, expected=3)
     assert len(events) == len(requests) == 3
     for record in events:
         event = parse_event(record.value or b"")

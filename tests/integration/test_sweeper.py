@@ -62,7 +62,7 @@ async def test_a_queued_job_with_no_news_is_queued_again_once_with_a_new_request
     assert record is not None and record.status == "queued" and record.last_seq == 2
     assert [e.type for e in await store.events_for(job.job_id)] == ["job.queued", "job.queued"]
     rows = [r for r in await store.fetch_outbox(1000) if r.key == str(job.job_id)]
-    assert [r.topic for r in rows] == [TOPICS.events, TOPICS.image_requested]
+    assert [r.topic for r in rows] == [TOPICS.events, TOPICS.image.requested]
     request = ImageJobRequested.model_validate_json(rows[1].payload)
     assert (request.attempt, request.first_seq) == (1, 3)
     await store.delete_outbox([r.id for r in rows])

@@ -19,7 +19,7 @@ def test_an_empty_suffix_gives_the_production_names() -> None:
 
     assert names == Topics()
     assert names.events == topics.JOB_EVENTS
-    assert names.image_requested == topics.IMAGE_REQUESTED
+    assert names.image.requested == topics.IMAGE_REQUESTED
     assert names.image.worker_group == topics.IMAGE_WORKER_GROUP
     assert names.projector_group == topics.PROJECTOR_GROUP
 

@@ -40,7 +40,7 @@ def test_a_failed_job_is_queued_again_as_a_new_series_numbered_on_from_its_last_
     assert columns["error"] is None and columns["finished_at"] is None
     assert announced.topic == TOPICS.events
     request = ImageJobRequested.model_validate_json(sent.payload)
-    assert sent.topic == TOPICS.image_requested
+    assert sent.topic == TOPICS.image.requested
     assert (request.attempt, request.series_start, request.first_seq) == (4, 4, 11)
     assert request.job_id == record.job_id and sent.key == str(record.job_id)
 
@@ -48,7 +48,7 @@ def test_a_failed_job_is_queued_again_as_a_new_series_numbered_on_from_its_last_
 def test_a_retried_job_keeps_its_priority_topic() -> None:
     _, [_, sent] = plan_retry(job("failed", priority="high"), "admin", TOPICS)
 
-    assert sent.topic == TOPICS.image_requested_high
+    assert sent.topic == TOPICS.image.requested_high
     assert ImageJobRequested.model_validate_json(sent.payload).priority is Priority.HIGH
 
 

@@ -52,7 +52,7 @@ async def test_the_request_starts_attempt_1_at_seq_2() -> None:
 async def test_the_event_message_comes_before_the_request_both_keyed_by_job_id() -> None:
     job, queued, messages, _ = await submit()
 
-    assert [m.topic for m in messages] == [TOPICS.events, TOPICS.image_requested]
+    assert [m.topic for m in messages] == [TOPICS.events, TOPICS.image.requested]
     assert [m.key for m in messages] == [str(job.job_id)] * 2
     assert parse_event(messages[0].payload) == queued
     assert messages[0].headers["event-type"] == "job.queued"

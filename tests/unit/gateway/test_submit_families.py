@@ -45,7 +45,7 @@ async def submit_batch(**body: Any) -> tuple[Accepted, list[NewJobWrite], str]:
 def request_of(write: NewJobWrite) -> ImageJobRequested:
     _, _, messages = write
     [_, request] = messages
-    assert request.topic == TOPICS.image_requested
+    assert request.topic == TOPICS.image.requested
     return ImageJobRequested.model_validate_json(request.payload)
 
 
@@ -97,7 +97,7 @@ async def test_each_batch_child_is_queued_and_requested_with_its_parent_id() -> 
     for job, [queued], messages in writes[1:]:
         assert isinstance(queued, JobQueued)
         assert (queued.job_id, queued.parent_id) == (job.job_id, accepted.job_id)
-        assert [m.topic for m in messages] == [TOPICS.events, TOPICS.image_requested_high]
+        assert [m.topic for m in messages] == [TOPICS.events, TOPICS.image.requested_high]
         request = ImageJobRequested.model_validate_json(messages[1].payload)
         assert (request.job_id, request.parent_id, request.priority) == (
             job.job_id,

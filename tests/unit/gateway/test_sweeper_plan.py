@@ -29,7 +29,7 @@ def test_a_running_job_quiet_past_the_deadline_gets_a_new_attempt() -> None:
     assert isinstance(queued, JobQueued)
     assert (queued.seq, queued.attempt, columns["status"]) == (7, 2, "queued")
     following = ImageJobRequested.model_validate_json(request.payload)
-    assert (following.attempt, following.first_seq, request.topic) == (2, 8, TOPICS.image_requested)
+    assert (following.attempt, following.first_seq, request.topic) == (2, 8, TOPICS.image.requested)
 
 
 def test_a_queued_job_is_requeued_as_the_same_attempt() -> None:

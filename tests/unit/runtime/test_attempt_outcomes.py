@@ -56,8 +56,8 @@ async def test_a_retryable_failure_with_attempts_left_schedules_the_next_attempt
     wait = (retrying.next_attempt_at - before).total_seconds()
     assert 1.6 <= wait <= 2.5  # the base delay, ±20 % jitter
     [retry] = broker.sent
-    assert retry.topic == TOPICS.image_retry
-    assert retry.headers["target-topic"] == TOPICS.image_requested
+    assert retry.topic == TOPICS.image.retry
+    assert retry.headers["target-topic"] == TOPICS.image.requested
     following = ImageJobRequested.model_validate_json(retry.value)
     assert (following.job_id, following.attempt) == (request.job_id, 2)
     assert following.first_seq == retrying.seq + 1  # the next attempt numbers on
@@ -87,7 +87,7 @@ async def test_the_last_attempt_fails_the_job_and_dead_letters_the_request() -> 
     failed = broker.events[-1]
     assert isinstance(failed, JobFailed) and failed.retryable
     [dead] = broker.sent
-    assert dead.topic == TOPICS.image_dlq
+    assert dead.topic == TOPICS.image.dlq
     assert ImageJobRequested.model_validate_json(dead.value) == request
     assert dead.headers["dlq-error-code"] == "provider_timeout"
     assert dead.headers["dlq-attempts"] == "3"
@@ -169,7 +169,7 @@ async def test_poison_naming_its_job_fails_that_job_and_is_dead_lettered() -> No
     )
     assert "params.width" in failed.message
     [dead] = broker.sent
-    assert dead.topic == TOPICS.image_dlq and dead.headers["dlq-attempts"] == "0"
+    assert dead.topic == TOPICS.image.dlq and dead.headers["dlq-attempts"] == "0"
 
 
 async def test_poison_that_names_no_job_is_only_dead_lettered() -> None:

@@ -131,20 +131,3 @@ class Topics(BaseModel):
         """Every topic the stack creates."""
         per_type = [t for job_type in WORKER_TYPES for t in self.of(job_type).all_topics()]
         return [*per_type, self.events, self.control]
-
-    # The image names by their former flat spelling (tests and tools read them).
-    @property
-    def image_requested(self) -> str:
-        return self.image.requested
-
-    @property
-    def image_requested_high(self) -> str:
-        return self.image.requested_high
-
-    @property
-    def image_retry(self) -> str:
-        return self.image.retry
-
-    @property
-    def image_dlq(self) -> str:
-        return self.image.dlq
