@@ -137,20 +137,18 @@ def answer(job_id: uuid.UUID, before: JobRecord) -> CancelAnswer:
 
 
 async def cancel_job(
-    store: JobStore, job_id: uuid.UUID, user: Principal, topics: Topics
+    store: JobStore, job: JobRecord, user: Principal, topics: Topics
 ) -> CancelAnswer | None:
-    """Apply the cancel plan; the answer, from the job as it was (None if there is no such job)."""
-    record = await store.get_job(job_id)
-    if record is None:
-        return None
-    if JobType(record.type).is_parent:
+    """Apply the cancel plan to `job` (as read for the ownership check; the plan decides from it
+    as it is inside the transaction); the answer, or None if it is gone."""
+    if JobType(job.type).is_parent:  # a job's type never changes
         seen: list[list[JobRecord]] = []
 
         def plan(parent: JobRecord, children: list[JobRecord]) -> JobChange:
             seen.append(children)
             return plan_cancel_family(parent, children, user, topics)
 
-        before = await store.change_family(job_id, plan)
-        return answer_family(job_id, before, seen[0]) if before is not None else None
-    before = await store.change_job(job_id, lambda r: plan_cancel(r, user, topics))
-    return answer(job_id, before) if before is not None else None
+        before = await store.change_family(job.job_id, plan)
+        return answer_family(job.job_id, before, seen[0]) if before is not None else None
+    before = await store.change_job(job.job_id, lambda r: plan_cancel(r, user, topics))
+    return answer(job.job_id, before) if before is not None else None

@@ -22,8 +22,6 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, assert_never
 
-from pydantic import BaseModel
-
 from darkroom.contracts.assets import AssetDescriptor, JobResult
 from darkroom.contracts.envelope import utcnow
 from darkroom.contracts.errors import ErrorCode
@@ -41,6 +39,7 @@ from darkroom.contracts.jobtypes import JobStatus, JobType, Priority
 from darkroom.contracts.params import (
     ChainParams,
     InputImage,
+    JobParams,
     UpscaleParams,
     UpscaleStep,
     VariantsParams,
@@ -192,7 +191,7 @@ def _chain(events: _Events, children: list[JobRecord], chain: ChainParams) -> No
             _progress(events, min(percent, 99), f"{label}: {current.status}")
 
 
-def _step_params(step: UpscaleStep | VariantsStep, source: InputImage) -> BaseModel:
+def _step_params(step: UpscaleStep | VariantsStep, source: InputImage) -> JobParams:
     match step:
         case UpscaleStep():
             return UpscaleParams(input=source, scale=step.scale, format=step.format)

@@ -9,11 +9,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
-
 from darkroom.contracts.envelope import TraceContext, make_event_id
 from darkroom.contracts.events import JobEvent, JobQueued, encode_event
 from darkroom.contracts.jobtypes import JobType, Priority
+from darkroom.contracts.params import JobParams
 from darkroom.contracts.requests import REQUEST_MODELS
 from darkroom.contracts.topics import Topics
 from darkroom.runtime.db import JobRecord, NewJob, OutboxMessage
@@ -29,7 +28,7 @@ def new_job_write(
     job_id: uuid.UUID,
     user_id: str,
     job_type: JobType,
-    params: BaseModel,
+    params: JobParams,
     priority: Priority,
     now: datetime,
     parent_id: uuid.UUID | None = None,
@@ -46,30 +45,24 @@ def new_job_write(
         seq=QUEUED_SEQ,
         trace=trace,
         parent_id=parent_id,
-        params=params.model_dump(mode="json"),  # type: ignore[arg-type]
+        params=params,
     )
     messages = [event_message(topics, queued)]
     if not job_type.is_parent:
-        request = REQUEST_MODELS[job_type].model_validate(
-            {
-                "request_id": uuid.uuid4(),
-                "job_id": job_id,
-                "user_id": user_id,
-                "attempt": 1,
-                "first_seq": QUEUED_SEQ + 1,
-                "requested_at": now,
-                "params": params,
-                "priority": priority,
-                "parent_id": parent_id,
-                "trace": trace,
-            }
-        )
         messages.append(
-            OutboxMessage(
-                topics.requested(job_type, priority),
-                str(job_id),
-                request.model_dump_json().encode(),
-                {"content-type": "application/json", "request-id": str(request.request_id)},
+            _request(
+                topics,
+                job_type,
+                priority,
+                job_id,
+                request_id=uuid.uuid4(),
+                user_id=user_id,
+                attempt=1,
+                first_seq=QUEUED_SEQ + 1,
+                requested_at=now,
+                params=params,
+                parent_id=parent_id,
+                trace=trace,
             )
         )
     job = NewJob(
@@ -119,24 +112,32 @@ def request_message(
     now: datetime,
 ) -> OutboxMessage:
     """The job's request, on the topic of its type and priority, numbered on from its last event."""
-    priority, job_type = Priority(record.priority), JobType(record.type)
+    return _request(
+        topics,
+        JobType(record.type),
+        Priority(record.priority),
+        record.job_id,
+        request_id=request_id,
+        user_id=record.user_id,
+        attempt=attempt,
+        series_start=series_start,
+        first_seq=first_seq,
+        requested_at=now,
+        params=record.params,
+        parent_id=record.parent_id,
+    )
+
+
+def _request(
+    topics: Topics, job_type: JobType, priority: Priority, job_id: uuid.UUID, **fields: Any
+) -> OutboxMessage:
+    """A request of `job_type` as an outbox message, keyed by its job, on its priority's topic."""
     request = REQUEST_MODELS[job_type].model_validate(
-        {
-            "request_id": request_id,
-            "job_id": record.job_id,
-            "user_id": record.user_id,
-            "attempt": attempt,
-            "series_start": series_start,
-            "first_seq": first_seq,
-            "requested_at": now,
-            "params": record.params,
-            "priority": priority,
-            "parent_id": record.parent_id,
-        }
+        {**fields, "job_id": job_id, "priority": priority}
     )
     return OutboxMessage(
         topics.requested(job_type, priority),
-        str(record.job_id),
+        str(job_id),
         request.model_dump_json().encode(),
-        {"content-type": "application/json", "request-id": str(request_id)},
+        {"content-type": "application/json", "request-id": str(request.request_id)},
     )

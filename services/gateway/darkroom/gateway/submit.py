@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from pydantic import BaseModel
-
 from darkroom.contracts.api import (
     CreateBatchJob,
     CreateImageJob,
@@ -34,6 +32,7 @@ from darkroom.contracts.params import (
     ChainParams,
     ChainStep,
     ImageParams,
+    JobParams,
     UpscaleParams,
     VideoParams,
 )
@@ -75,7 +74,7 @@ class Submission:
     def write(
         self,
         job_type: JobType,
-        params: BaseModel,
+        params: JobParams,
         priority: Priority,
         *,
         job_id: uuid.UUID | None = None,
@@ -94,7 +93,7 @@ class Submission:
             trace=self.trace,
         )
 
-    async def one(self, job_type: JobType, params: BaseModel, priority: Priority) -> Accepted:
+    async def one(self, job_type: JobType, params: JobParams, priority: Priority) -> Accepted:
         write = self.write(job_type, params, priority)
         await self.writer.create_jobs([write])
         return Accepted(write[0].job_id, self.now, job_type)

@@ -175,10 +175,7 @@ class JobStore:
             if row is None:
                 return None
             record = JobRecord.from_row(row)
-            changes, messages = plan(record)
-            if changes:
-                await apply_batch(conn, self._insert, changes)
-            await self._insert_outbox(conn, [_outbox_row(m, utcnow()) for m in messages])
+            await self._write_change(conn, *plan(record))
         return record
 
     async def change_family(
@@ -191,11 +188,22 @@ class JobStore:
             if family is None:
                 return None
             parent, children = family
-            changes, messages = plan(parent, children)
-            if changes:
-                await apply_batch(conn, self._insert, changes)
-            await self._insert_outbox(conn, [_outbox_row(m, utcnow()) for m in messages])
+            await self._write_change(conn, *plan(parent, children))
         return parent
+
+    async def _write_change(
+        self,
+        conn: AsyncConnection,
+        changes: Sequence[tuple[JobEvent, dict[str, Any]]],
+        messages: Sequence[OutboxMessage],
+        new_jobs: Sequence[NewJobWrite] = (),
+    ) -> None:
+        """New jobs, then events applied to their jobs, then outbox messages: one transaction's."""
+        if new_jobs:
+            await self._insert_jobs(conn, new_jobs)
+        if changes:
+            await apply_batch(conn, self._insert, changes)
+        await self._insert_outbox(conn, [_outbox_row(m, utcnow()) for m in messages])
 
     async def _family(
         self, conn: AsyncConnection, parent_id: uuid.UUID
@@ -207,22 +215,13 @@ class JobStore:
         row = (await conn.execute(query)).first()
         if row is None:
             return None
-        children = await conn.execute(
-            select(jobs)
-            .where(jobs.c.parent_id == str(parent_id))
-            .order_by(jobs.c.created_at, jobs.c.job_id)
-        )
+        children = await conn.execute(_children_query(parent_id))
         return JobRecord.from_row(row), [JobRecord.from_row(r) for r in children]
 
     async def children_of(self, parent_id: uuid.UUID) -> list[JobRecord]:
         """A parent's children, oldest first (a batch's in prompt order, a chain's in step order)."""
-        query = (
-            select(jobs)
-            .where(jobs.c.parent_id == str(parent_id))
-            .order_by(jobs.c.created_at, jobs.c.job_id)
-        )
         async with self.db.read() as conn:
-            return [JobRecord.from_row(r) for r in await conn.execute(query)]
+            return [JobRecord.from_row(r) for r in await conn.execute(_children_query(parent_id))]
 
     async def create_upload(self, upload: UploadRecord) -> None:
         row = {**upload.__dict__, "asset_id": str(upload.asset_id)}
@@ -323,11 +322,7 @@ class JobStore:
         if family is None:
             return
         change = react(*family)
-        if change.new_jobs:
-            await self._insert_jobs(conn, change.new_jobs)
-        if change.events:
-            await apply_batch(conn, self._insert, change.events)
-        await self._insert_outbox(conn, [_outbox_row(m, utcnow()) for m in change.messages])
+        await self._write_change(conn, change.events, change.messages, change.new_jobs)
 
     async def fetch_outbox(self, limit: int) -> list[OutboxRow]:
         """The oldest unsent outbox messages."""
@@ -362,6 +357,14 @@ def _list_query(
             tuple_(jobs.c.created_at, jobs.c.job_id) < tuple_(cursor.created_at, cursor.job_id)
         )
     return query.order_by(jobs.c.created_at.desc(), jobs.c.job_id.desc())
+
+
+def _children_query(parent_id: uuid.UUID) -> Select[Any]:
+    return (
+        select(jobs)
+        .where(jobs.c.parent_id == str(parent_id))
+        .order_by(jobs.c.created_at, jobs.c.job_id)
+    )
 
 
 def _new_job_row(job: NewJob) -> dict[str, Any]:

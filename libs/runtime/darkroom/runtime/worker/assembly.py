@@ -11,7 +11,7 @@ from darkroom.contracts.jobtypes import JobType
 from darkroom.contracts.requests import JobRequested
 from darkroom.contracts.topics import Topics
 from darkroom.runtime.kafka import Emit, event_emitter, make_producer, message_sender
-from darkroom.runtime.settings import KafkaSettings
+from darkroom.runtime.settings import BaseServiceSettings, KafkaSettings
 from darkroom.runtime.worker.app import Part, WorkerParts
 from darkroom.runtime.worker.attempt import AttemptPorts, Work
 from darkroom.runtime.worker.consumer import JobConsumer, consumer_options
@@ -38,6 +38,7 @@ def assemble(settings: Any, client_id: str, kinds: Sequence[JobKind[Any]]) -> Wo
 
     `settings` is the worker's settings class: BaseServiceSettings, KafkaSettings and
     WorkerSettings mixed (one class per service, hence `Any` here and the check below)."""
+    assert isinstance(settings, BaseServiceSettings)
     assert isinstance(settings, KafkaSettings) and isinstance(settings, WorkerSettings)
     topics: Topics = settings.topics
     producer = make_producer(settings, client_id=client_id)
@@ -54,7 +55,7 @@ def assemble(settings: Any, client_id: str, kinds: Sequence[JobKind[Any]]) -> Wo
             send,
             topics,
             settings.retry_policy,
-            settings.instance_id,  # type: ignore[attr-defined]
+            settings.instance_id,
             limits,
             cancels,
         )

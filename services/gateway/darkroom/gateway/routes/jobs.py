@@ -174,8 +174,8 @@ async def delete_job(
 ) -> CancelAnswer:
     """Cancel a job of the caller (any job, for an admin). Cancelling twice, or cancelling a job
     that has ended, changes nothing and says so (200)."""
-    await owned_job(services.store, job_id, user)
-    result = await cancel_job(services.store, job_id, user, services.settings.topics)
+    record = await owned_job(services.store, job_id, user)
+    result = await cancel_job(services.store, record, user, services.settings.topics)
     if result is None:
         raise JobNotFound(str(job_id))
     if result.outcome == "stopping":
