@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 
 class CancelRequested(BaseModel):
@@ -23,3 +23,23 @@ class CancelRequested(BaseModel):
         "job.cancelled: workers only skip its request. False: the job was running, and the worker "
         "that stops it (or next reads its request) records job.cancelled."
     )
+
+
+class RunSuperseded(BaseModel):
+    """A run of this job was replaced by a new one (the sweeper found it stalled or its request
+    lost): a worker running the old request stops without reporting, and one that reaches it
+    later skips it. Its reports would be refused anyway; this saves the work."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    type: Literal["job.run-superseded"] = "job.run-superseded"
+    job_id: uuid.UUID = Field(description="The job.")
+    superseded_request_id: uuid.UUID = Field(description="The request whose run must stop.")
+    request_id: uuid.UUID = Field(description="The request of the run that replaces it.")
+    superseded_at: AwareDatetime = Field(description="When the run was replaced.")
+
+
+ControlMessage = Annotated[CancelRequested | RunSuperseded, Field(discriminator="type")]
+"""Any control message; dispatch with `match` and end with `assert_never`."""
+
+control_adapter: TypeAdapter[ControlMessage] = TypeAdapter(ControlMessage)

@@ -45,14 +45,30 @@ class Envelope(BaseModel):
         description="The batch or chain the job belongs to, if any: the parent's event stream "
         "carries the events of its children.",
     )
+    request_id: uuid.UUID | None = Field(
+        None,
+        description="The run the event belongs to: for a worker's report, the request its "
+        "attempt serves; for `job.queued` and `job.requeued`, the request they send to the "
+        "workers. A job accepts reports of its current run only, so a superseded run (a "
+        "request the sweeper replaced) never shows.",
+    )
 
 
-def make_event_id(job_id: uuid.UUID, attempt: int, seq: int, event_type: str) -> uuid.UUID:
-    """The id of a job's event: the same step of the same attempt always gets the same id.
+def make_event_id(
+    job_id: uuid.UUID,
+    attempt: int,
+    seq: int,
+    event_type: str,
+    request_id: uuid.UUID | None = None,
+) -> uuid.UUID:
+    """The id of a job's event: the same step of the same run always gets the same id.
 
     A worker that processes a request twice (a redelivery after a crash) therefore emits events
-    that consumers recognise as duplicates.
+    that consumers recognise as duplicates. A worker's report names its run (`request_id`), so
+    two runs of one job (one superseded by the other) never share an id.
     """
+    if request_id is not None:
+        return uuid.uuid5(job_id, f"{request_id}/{seq}/{event_type}")
     return uuid.uuid5(job_id, f"{attempt}/{seq}/{event_type}")
 
 

@@ -72,6 +72,9 @@ class JobRetrying(Envelope):
     message: str = Field(max_length=2000, description="Human-readable reason.")
     next_attempt: int = Field(ge=2, description="The attempt that will run next.")
     next_attempt_at: AwareDatetime = Field(description="When the next attempt may start.")
+    next_request_id: uuid.UUID | None = Field(
+        None, description="The request of the next attempt: the job's run from now on."
+    )
 
 
 class JobFailed(Envelope):

@@ -14,6 +14,7 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from darkroom.contracts.events import JobEvent, encode_event, is_terminal
+from darkroom.jobs.messages import event_headers
 from darkroom.runtime.settings import KafkaSettings
 
 logger = logging.getLogger(__name__)
@@ -84,18 +85,6 @@ def make_broker(settings: KafkaSettings, client_id: str, log: logging.Logger) ->
         logger=log,
         log_level=logging.DEBUG,
     )
-
-
-def event_headers(event: JobEvent) -> dict[str, str]:
-    """Headers of an event message: content type, event type and id, trace context."""
-    headers = {
-        "content-type": "application/json",
-        "event-type": event.type,
-        "event-id": str(event.event_id),
-    }
-    if event.trace is not None:
-        headers["traceparent"] = event.trace.traceparent
-    return headers
 
 
 def job_key(job_id: object) -> bytes:

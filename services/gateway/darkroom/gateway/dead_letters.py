@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from darkroom.contracts.jobtypes import JobStatus
 from darkroom.contracts.requests import JobRequested
 from darkroom.contracts.topics import Topics
-from darkroom.gateway.retry import retry_job
+from darkroom.gateway.retry import Retried, retry_job
 from darkroom.runtime.db import JobStore
 from darkroom.runtime.kafka import MissingTopic, Send, topic_partitions
 from darkroom.runtime.worker import headers as h
@@ -99,14 +99,15 @@ async def replay(
     request = letter.request
     if request is None:
         return await _republish(letter, send, raw=raw, dry_run=dry_run)
-    before = (
-        await store.get_job(request.job_id)
-        if dry_run
-        else await retry_job(store, request.job_id, OPERATOR, topics)  # changes a failed job only
-    )
-    if before is None:
+    if dry_run:
+        found = await store.get_job(request.job_id)
+        retried = Retried(found, int(found.status == JobStatus.FAILED.value)) if found else None
+    else:  # changes a failed job only
+        retried = await retry_job(store, request.job_id, OPERATOR, topics)
+    if retried is None:
         return f"skipped: job {request.job_id} is not in the database"
-    if before.status != JobStatus.FAILED.value:
+    before = retried.before
+    if retried.runs == 0:
         return f"skipped: job {request.job_id} is {before.status}, not failed"
     if dry_run:
         return f"would queue job {request.job_id} again"

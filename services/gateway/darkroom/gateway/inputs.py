@@ -29,7 +29,7 @@ async def resolve_input(
     where = (*loc, "asset_id")
     owner_id, index = parse_asset_id(ref.asset_id)
     if index is None:
-        upload = await store.get_upload(owner_id)
+        upload = await store.uploads.get(owner_id)
         if upload is None or not _may_use(upload.user_id, user):
             raise InvalidInput(where, f"no upload {ref.asset_id} of yours")
         return InputImage(key=upload.key, asset_id=ref.asset_id)

@@ -1,97 +1,31 @@
-"""The projection: how each event changes its job's row. Plain functions, no broker."""
+"""The projection: events from the events topic to the job table, judged by the job core."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any, assert_never
 
 from pydantic import ValidationError
 
-from darkroom.contracts.events import (
-    JobCancelled,
-    JobCompleted,
-    JobCompletedWithErrors,
-    JobEvent,
-    JobFailed,
-    JobProgress,
-    JobQueued,
-    JobRequeued,
-    JobRetrying,
-    JobStarted,
-    parse_event,
-)
+from darkroom.contracts.envelope import utcnow
+from darkroom.contracts.events import JobEvent, parse_event
+from darkroom.contracts.topics import Topics
+from darkroom.jobs.plans.family import plan_family
+from darkroom.jobs.records import Change, JobRecord, Plan
+from darkroom.jobs.transitions import update_for
 from darkroom.runtime.db import JobStore
 from darkroom.runtime.db.store import React
 
 logger = logging.getLogger(__name__)
 
 
-def job_changes(event: JobEvent) -> dict[str, Any]:
-    """The job columns an event sets (the store applies them only if the event is newer)."""
-    match event:
-        case JobQueued():
-            return {"status": "queued"}
-        case JobRequeued():
-            return {
-                "status": "queued",
-                "series_start": event.attempt,
-                "progress": 0,
-                "message": f"queued again by {event.requested_by}",
-                "result": None,
-                "error": None,
-                "finished_at": None,
-            }
-        case JobStarted():
-            return {"status": "running", "attempts": event.attempt, "started_at": event.occurred_at}
-        case JobProgress():
-            return {
-                "status": "running",
-                "progress": event.percent,
-                "message": event.message or None,
-            }
-        case JobRetrying():
-            error = {"code": event.code.value, "message": event.message, "retryable": True}
-            return {
-                "status": "retrying",
-                "error": error,
-                "message": f"attempt {event.next_attempt} at {event.next_attempt_at.isoformat()}",
-            }
-        case JobCancelled():
-            return {"status": "cancelled", "finished_at": event.occurred_at}
-        case JobCompleted():
-            return {
-                "status": "completed",
-                "progress": 100,
-                "result": event.result.model_dump(mode="json"),
-                "error": None,
-                "finished_at": event.occurred_at,
-            }
-        case JobCompletedWithErrors():
-            failed = len(event.failed_children)
-            first = event.failed_children[0]
-            error = {
-                "code": "children_failed",
-                "message": f"{failed} children did not complete; the first, {first.job_id}, "
-                f"{first.status}: {first.message}"[:2000],
-                "retryable": False,
-            }
-            return {
-                "status": "completed_with_errors",
-                "progress": 100,
-                "result": event.result.model_dump(mode="json"),
-                "error": error,
-                "finished_at": event.occurred_at,
-            }
-        case JobFailed():
-            error = {
-                "code": event.code.value,
-                "message": event.message,
-                "retryable": event.retryable,
-            }
-            return {"status": "failed", "error": error, "finished_at": event.occurred_at}
-        case _:
-            assert_never(event)
+def reactor(topics: Topics) -> React:
+    """What children's accepted events make of their batch or chain."""
+
+    def react(parent: JobRecord, children: list[JobRecord]) -> Plan:
+        return plan_family(parent, children, topics, utcnow())
+
+    return react
 
 
 def decode_batch(payloads: Sequence[bytes]) -> list[JobEvent]:
@@ -106,11 +40,12 @@ def decode_batch(payloads: Sequence[bytes]) -> list[JobEvent]:
 
 
 async def project(payloads: Sequence[bytes], store: JobStore, react: React | None = None) -> int:
-    """Apply a batch of raw events in one transaction; returns how many were new. With `react`,
-    the parents of children with new events follow them in the same transaction."""
+    """Apply a batch of raw events in one transaction, in the order they came; returns how many
+    were accepted. With `react`, the parents of children with accepted events follow them in
+    the same transaction."""
     events = decode_batch(payloads)
     if not events:
         return 0
-    fresh = await store.apply_events([(e, job_changes(e)) for e in events], react)
-    logger.debug("projected %d events (%d new)", len(events), fresh)
-    return fresh
+    accepted = await store.apply_events([Change(e, update_for(e)) for e in events], react)
+    logger.debug("projected %d events (%d accepted)", len(events), accepted)
+    return accepted

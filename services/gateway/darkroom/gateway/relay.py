@@ -34,12 +34,12 @@ class OutboxRelay:
 
     async def publish_round(self) -> int:
         """Publish up to one batch; returns how many rows were published."""
-        rows = await self.store.fetch_outbox(self.batch_size)
+        rows = await self.store.outbox.fetch(self.batch_size)
         if not rows:
             return 0
         await self._send([r for r in rows if r.topic == self.events_topic])
         await self._send([r for r in rows if r.topic != self.events_topic])
-        await self.store.delete_outbox([r.id for r in rows])
+        await self.store.outbox.delete([r.id for r in rows])
         logger.debug("relayed %d outbox rows", len(rows))
         return len(rows)
 

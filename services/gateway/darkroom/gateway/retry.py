@@ -1,53 +1,53 @@
-"""Use case: send a failed job back to the queue, as the same job (owner or admin; an operator
-replaying a dead letter).
-
-In one transaction with the job's row: `job.requeued` (the job shows `queued` again, its error
-cleared) and a new request through the outbox. The new series of attempts numbers on from the
-job's last attempt and last event, so no event id or request id of the earlier series is reused,
-and it has the attempt budget anew (`series_start`). Only a failed job can be retried: a
-completed one has its result, a cancelled one was stopped on purpose, and a job that has not
-ended is still being worked on.
-"""
+"""Use case: send a failed job back to the queue (owner or admin; an operator replaying a dead
+letter). The job core plans it (`darkroom.jobs.plans.retry`): a failed job runs again and
+reopens the batch or chain it ended; a failed batch or chain runs its failed children again."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from darkroom.contracts.envelope import utcnow
-from darkroom.contracts.events import JobRequeued
-from darkroom.contracts.jobtypes import JobStatus, JobType
 from darkroom.contracts.topics import Topics
-from darkroom.gateway.job_messages import event_message, next_envelope, request_message
-from darkroom.gateway.projector import job_changes
-from darkroom.runtime.db import JobRecord, JobStore
-from darkroom.runtime.db.store import JobChange
+from darkroom.jobs.plans.retry import plan_retry, plan_retry_in_family
+from darkroom.jobs.records import JobRecord, Plan
+from darkroom.runtime.db import JobStore
 
 
-def plan_retry(record: JobRecord, requested_by: str, topics: Topics) -> JobChange:
-    """What retrying `record` writes: nothing unless it is failed."""
-    if record.status != JobStatus.FAILED.value or JobType(record.type).is_parent:
-        return [], []
-    now, attempt, seq = utcnow(), record.attempts + 1, record.last_seq + 1
-    previous = (record.error or {}).get("message")
-    requeued = JobRequeued(
-        **next_envelope(record, "job.requeued", attempt, seq, now),
-        requested_by=requested_by,
-        previous_error=str(previous)[:2000] if previous else None,
-    )
-    request = request_message(
-        record,
-        topics,
-        request_id=uuid.uuid5(record.job_id, f"retry/{seq}"),
-        attempt=attempt,
-        first_seq=seq + 1,
-        series_start=attempt,
-        now=now,
-    )
-    return [(requeued, job_changes(requeued))], [event_message(topics, requeued), request]
+@dataclass(frozen=True)
+class Retried:
+    before: JobRecord  # the job as it was when the retry was decided
+    runs: int  # how many jobs run again (0: nothing changed)
 
 
 async def retry_job(
     store: JobStore, job_id: uuid.UUID, requested_by: str, topics: Topics
-) -> JobRecord | None:
-    """Apply the retry plan; returns the job as it was (None if there is no such job)."""
-    return await store.change_job(job_id, lambda record: plan_retry(record, requested_by, topics))
+) -> Retried | None:
+    """Apply the retry plan in one transaction; None if there is no such job."""
+    job = await store.get_job(job_id)  # its type and parent never change
+    if job is None:
+        return None
+    family_id = job.job_id if job.job_type.is_parent else job.parent_id
+    seen: list[Retried] = []
+
+    def decide(record: JobRecord) -> Plan:
+        plan = plan_retry(record, requested_by, topics, utcnow())
+        seen.append(Retried(record, _runs(plan)))
+        return plan
+
+    def decide_family(parent: JobRecord, children: list[JobRecord]) -> Plan:
+        plan = plan_retry_in_family(parent, children, job_id, requested_by, topics, utcnow())
+        target = next((r for r in (parent, *children) if r.job_id == job_id), job)
+        seen.append(Retried(target, _runs(plan)))
+        return plan
+
+    if family_id is None:
+        await store.change_job(job_id, decide)
+    else:
+        await store.change_family(family_id, decide_family)
+    return seen[0] if seen else None
+
+
+def _runs(plan: Plan) -> int:
+    """Jobs that run again: each has a `job.requeued` announcing its new request."""
+    return sum(1 for change in plan.changes if change.event.request_id is not None)

@@ -13,7 +13,7 @@ from darkroom.gateway.errors import UploadRejected
 from darkroom.media.decode import ImageRejected, probe_image
 from darkroom.runtime.auth import Principal
 from darkroom.runtime.db import JobStore
-from darkroom.runtime.db.store import UploadRecord
+from darkroom.runtime.db.uploads import UploadRecord
 from darkroom.runtime.inputs import InputSettings
 from darkroom.runtime.storage import ObjectStore
 
@@ -47,7 +47,7 @@ async def accept_upload(
         sha256=stored.sha256,
         created_at=utcnow(),
     )
-    await store.create_upload(upload)
+    await store.uploads.create(upload)
     return upload
 
 

@@ -9,7 +9,7 @@ from darkroom.contracts.assets import JobResult, output_asset_id
 from darkroom.contracts.jobtypes import Priority
 from darkroom.contracts.params import parse_params
 from darkroom.runtime.db import JobRecord
-from darkroom.runtime.db.store import UploadRecord
+from darkroom.runtime.db.uploads import UploadRecord
 from darkroom.runtime.storage import ObjectStore
 
 

@@ -6,8 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, Protocol, TypeVar
 
-from darkroom.contracts.events import JobEvent
-from darkroom.runtime.db.store import NewJob, NewJobWrite, OutboxMessage
+from darkroom.jobs.records import NewJobPlan
 
 T = TypeVar("T")
 
@@ -62,19 +61,14 @@ class GroupCommittingJobs:
 
     def __init__(self, store: JobStoreLike, max_batch: int = 500) -> None:
         self._store = store
-        self._group: GroupCommit[Sequence[NewJobWrite]] = GroupCommit(self._write, max_batch)
+        self._group: GroupCommit[Sequence[NewJobPlan]] = GroupCommit(self._write, max_batch)
 
-    async def _write(self, families: list[Sequence[NewJobWrite]]) -> None:
-        await self._store.create_jobs([write for family in families for write in family])
+    async def _write(self, families: list[Sequence[NewJobPlan]]) -> None:
+        await self._store.create_jobs([plan for family in families for plan in family])
 
-    async def create_job(
-        self, job: NewJob, events: Sequence[JobEvent], messages: Sequence[OutboxMessage]
-    ) -> None:
-        await self._group.submit([(job, events, messages)])
-
-    async def create_jobs(self, writes: Sequence[NewJobWrite]) -> None:
-        await self._group.submit(writes)
+    async def create_jobs(self, plans: Sequence[NewJobPlan]) -> None:
+        await self._group.submit(plans)
 
 
 class JobStoreLike(Protocol):
-    async def create_jobs(self, jobs_: Sequence[NewJobWrite]) -> None: ...
+    async def create_jobs(self, plans: Sequence[NewJobPlan]) -> None: ...

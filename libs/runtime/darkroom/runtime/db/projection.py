@@ -1,106 +1,123 @@
-"""Applying a batch of job events to the job table in a handful of statements.
+"""Applying events to the job table: each judged by the job core, in the order they came.
 
-Per batch: one query for which events are new, one insert into the history, one query of the
-affected jobs, then one UPDATE per distinct set of changed columns. The rules are those of
-applying events one by one: a duplicate changes nothing, an event older than the job's
-`last_seq` only joins the history, a terminal job never changes again (except a failed job sent
-back to the queue by `job.requeued`, which starts a new series of attempts), and `started_at`
-keeps the first start.
+Per batch: one query for which events are new, one (locking) query of the affected jobs, the
+verdicts computed in memory in arrival order, one insert into the history (refused events too,
+marked `accepted = false`: kept for operators, never shown), then one UPDATE per distinct set of
+changed columns. `started_at` keeps the first start.
 """
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from darkroom.contracts.events import JobEvent, encode_event
-from darkroom.contracts.jobtypes import TERMINAL_STATUSES, JobStatus
+from darkroom.contracts.events import JobEvent
+from darkroom.contracts.jobtypes import JobStatus
+from darkroom.jobs.records import Change
+from darkroom.jobs.transitions import JobState, Verdict, advance, judge
+from darkroom.runtime.db.rows import event_row
 from darkroom.runtime.db.tables import job_events, jobs
 
-TERMINAL = frozenset(s.value for s in TERMINAL_STATUSES)
-FAILED, REQUEUED = JobStatus.FAILED.value, "job.requeued"
-Change = tuple[JobEvent, dict[str, Any]]
+logger = logging.getLogger(__name__)
 
 
-def event_row(event: JobEvent) -> dict[str, Any]:
-    return {
-        "event_id": str(event.event_id),
-        "job_id": str(event.job_id),
-        "seq": event.seq,
-        "type": event.type,
-        "occurred_at": event.occurred_at,
-        "payload": encode_event(event).decode(),
-    }
+@dataclass
+class _Job:
+    """One job's state while a batch is judged, and the columns its accepted events set."""
+
+    state: JobState
+    started: bool
+    columns: dict[str, Any] = field(default_factory=dict)
 
 
-async def apply_batch(
-    conn: AsyncConnection, insert: Callable[..., Any], changes: Sequence[Change]
+async def apply_changes(
+    conn: AsyncConnection, insert: Callable[..., Any], changes: Sequence[Change], lock: bool
 ) -> list[JobEvent]:
-    """Record the new events of `changes` and apply them to their jobs; returns the new ones."""
-    fresh = await _new_events(conn, changes)
+    """Record the new events of `changes`, apply the accepted ones; returns the accepted ones."""
+    fresh = await _new_changes(conn, changes)
     if not fresh:
         return []
+    current = await _load(conn, {str(c.event.job_id) for c in fresh}, lock)
+    rows, accepted = [], []
+    for change in fresh:
+        job = current.get(str(change.event.job_id))
+        verdict = _apply(job, change) if job is not None else Verdict.ENDED
+        rows.append(event_row(change.event, verdict is Verdict.ACCEPTED))
+        if verdict is Verdict.ACCEPTED:
+            accepted.append(change.event)
+        else:
+            _log_refusal(change.event, verdict)
     stmt = insert(job_events).on_conflict_do_nothing(index_elements=["event_id"])
-    await conn.execute(stmt, [event_row(e) for e, _ in fresh])
-    job_ids = {str(e.job_id) for e, _ in fresh}
-    current = {
-        r.job_id: r
-        for r in await conn.execute(
-            select(jobs.c.job_id, jobs.c.last_seq, jobs.c.status, jobs.c.started_at).where(
-                jobs.c.job_id.in_(job_ids)
-            )
-        )
-    }
-    for columns, params in _group_by_columns(merge(fresh, current)).items():
-        values = {c: bindparam(f"v_{c}", type_=jobs.c[c].type) for c in columns}
-        guard = (jobs.c.job_id == bindparam("b_job_id"), jobs.c.last_seq < bindparam("v_last_seq"))
-        await conn.execute(update(jobs).where(*guard).values(values), params)
-    return [event for event, _ in fresh]
+    await conn.execute(stmt, rows)
+    await _update(conn, {job_id: job.columns for job_id, job in current.items() if job.columns})
+    return accepted
 
 
-async def _new_events(conn: AsyncConnection, changes: Sequence[Change]) -> list[Change]:
+def _apply(job: _Job, change: Change) -> Verdict:
+    event = change.event
+    verdict = judge(job.state, event)
+    if verdict is not Verdict.ACCEPTED:
+        return verdict
+    job.state = advance(job.state, event)
+    columns = change.update.columns()
+    if "started_at" in columns:
+        if job.started:
+            del columns["started_at"]
+        job.started = True
+    job.columns.update(columns, last_seq=event.seq, updated_at=event.occurred_at)
+    if job.state.run_id is not None:
+        job.columns["run_id"] = str(job.state.run_id)
+    return verdict
+
+
+def _log_refusal(event: JobEvent, verdict: Verdict) -> None:
+    logger.info(
+        "job %s refused %s seq=%d attempt=%d: %s",
+        event.job_id,
+        event.type,
+        event.seq,
+        event.attempt,
+        verdict.value,
+        extra={"job_id": str(event.job_id), "event_id": str(event.event_id)},
+    )
+
+
+async def _new_changes(conn: AsyncConnection, changes: Sequence[Change]) -> list[Change]:
     unique: dict[str, Change] = {}
-    for event, values in changes:
-        unique.setdefault(str(event.event_id), (event, values))
+    for change in changes:
+        unique.setdefault(str(change.event.event_id), change)
     query = select(job_events.c.event_id).where(job_events.c.event_id.in_(list(unique)))
     seen = set((await conn.execute(query)).scalars())
     return [change for event_id, change in unique.items() if event_id not in seen]
 
 
-def merge(fresh: Sequence[Change], current: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Per job, the columns that applying its new events in seq order would set."""
-    merged: dict[str, dict[str, Any]] = {}
-    for event, values in sorted(fresh, key=lambda change: change[0].seq):
-        row = current.get(str(event.job_id))
-        if row is None:
-            continue
-        acc = merged.get(row.job_id, {})
-        status = acc.get("status", row.status)
-        if event.seq <= acc.get("last_seq", row.last_seq) or (
-            status in TERMINAL and not (event.type == REQUEUED and status == FAILED)
-        ):
-            continue
-        changes = dict(values)
-        if "started_at" in changes and (row.started_at is not None or "started_at" in acc):
-            del changes["started_at"]
-        merged[row.job_id] = {
-            **acc,
-            **changes,
-            "last_seq": event.seq,
-            "updated_at": event.occurred_at,
-        }
-    return merged
+async def _load(conn: AsyncConnection, job_ids: set[str], lock: bool) -> dict[str, _Job]:
+    columns = (jobs.c.job_id, jobs.c.status, jobs.c.last_seq, jobs.c.run_id, jobs.c.started_at)
+    query = select(*columns).where(jobs.c.job_id.in_(sorted(job_ids)))
+    if lock:
+        query = query.with_for_update()
+    return {
+        r.job_id: _Job(
+            JobState(JobStatus(r.status), r.last_seq, uuid.UUID(r.run_id) if r.run_id else None),
+            started=r.started_at is not None,
+        )
+        for r in await conn.execute(query)
+    }
 
 
-def _group_by_columns(
-    merged: dict[str, dict[str, Any]],
-) -> dict[tuple[str, ...], list[dict[str, Any]]]:
+async def _update(conn: AsyncConnection, merged: dict[str, dict[str, Any]]) -> None:
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for job_id, values in merged.items():
-        columns = tuple(sorted(values))
-        params = {f"v_{c}": values[c] for c in columns} | {"b_job_id": job_id}
-        groups.setdefault(columns, []).append(params)
-    return groups
+        names = tuple(sorted(values))
+        params = {f"v_{c}": values[c] for c in names} | {"b_job_id": job_id}
+        groups.setdefault(names, []).append(params)
+    for names, rows in groups.items():
+        values = {c: bindparam(f"v_{c}", type_=jobs.c[c].type) for c in names}
+        guard = jobs.c.job_id == bindparam("b_job_id")
+        await conn.execute(update(jobs).where(guard).values(values), rows)

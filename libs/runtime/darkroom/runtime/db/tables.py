@@ -1,7 +1,19 @@
 """The tables: jobs (a projection of the events), job_events (durable history), outbox, leases,
 uploads."""
 
-from sqlalchemy import JSON, Column, Index, Integer, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    true,
+)
 
 from darkroom.runtime.db.types import BigId, UTCDateTime
 
@@ -34,6 +46,8 @@ jobs = Table(
     Column("priority", String(8), nullable=False, server_default="normal"),
     Column("series_start", Integer, nullable=False, server_default="1"),
     Column("parent_id", String(36)),  # the batch or chain the job belongs to
+    # The request whose run the job accepts reports of: a new run fences off those before it.
+    Column("run_id", String(36)),
 )
 Index(None, jobs.c.user_id, jobs.c.created_at, jobs.c.job_id)
 Index(None, jobs.c.parent_id)
@@ -49,6 +63,8 @@ job_events = Table(
     Column("type", String(32), nullable=False),
     Column("occurred_at", UTCDateTime, nullable=False),
     Column("payload", Text, nullable=False),
+    # False: a report the job refused (a superseded attempt's, or after the end); kept, not shown.
+    Column("accepted", Boolean, nullable=False, server_default=true()),
 )
 Index(None, job_events.c.job_id, job_events.c.seq)
 

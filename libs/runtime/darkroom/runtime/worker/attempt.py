@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -26,7 +26,7 @@ from darkroom.contracts.envelope import utcnow
 from darkroom.contracts.jobtypes import JobType
 from darkroom.contracts.requests import JobRequested
 from darkroom.contracts.topics import Topics
-from darkroom.runtime.job_events import AttemptEvents
+from darkroom.runtime.job_events import AttemptEvents, next_request_id
 from darkroom.runtime.kafka import Emit, EmitFailed, Send, job_key
 from darkroom.runtime.worker import headers as h
 from darkroom.runtime.worker.control import CancelRegistry
@@ -67,6 +67,13 @@ Work = Callable[[R, AttemptEvents], Awaitable[JobResult]]
 
 async def run_attempt(request: R, origin: Origin, ports: AttemptPorts, work: Work[R]) -> None:
     """Run `work` for one attempt of `request`, within the policy's timeout, and emit its outcome."""
+    if ports.cancels.superseded(request.request_id) is not None:
+        logger.info(
+            "job %s: the run of request %s was superseded: skipped",
+            request.job_id,
+            request.request_id,
+        )
+        return
     if (cancel := ports.cancels.get(request.job_id)) is not None:
         await skip_cancelled(request, ports, cancel)
         return
@@ -81,18 +88,36 @@ async def _run(request: R, origin: Origin, ports: AttemptPorts, work: Work[R]) -
     await ports.emit(events.started(ports.worker_id))
     job = asyncio.ensure_future(work(request, events))
     beat = asyncio.ensure_future(_heartbeat(events, ports))
+    stop = ports.cancels.watch(request.job_id, request.request_id)
     try:
-        ending = await _supervise(job, ports.cancels.watch(request.job_id), ports.policy.timeout_s)
+        ending = await _supervise(job, stop, ports.policy.timeout_s)
     finally:
         beat.cancel()
         await asyncio.gather(beat, return_exceptions=True)
         ports.cancels.unwatch(request.job_id)
+    if ports.cancels.superseded(request.request_id) is not None:
+        logger.warning(
+            "job %s: this run was superseded by another: stopped", request.job_id, extra=log
+        )
+        return  # its reports would be refused: the run that replaced it reports
     if ending == "cancelled":
         cancel = ports.cancels.get(request.job_id)
         logger.info("job %s cancelled while running", request.job_id, extra=log)
         by = cancel.requested_by if cancel else "unknown"
         await ports.emit(events.cancelled(by, while_running=True))
         return
+    await _outcome(request, origin, ports, events, job, ending)
+
+
+async def _outcome(
+    request: R,
+    origin: Origin,
+    ports: AttemptPorts,
+    events: AttemptEvents,
+    job: asyncio.Future[JobResult],
+    ending: str,
+) -> None:
+    log = {"job_id": str(request.job_id), "attempt": request.attempt}
     if ending == "timed_out":
         error: WorkerError = JobTimedOut(ports.policy.timeout_s)
     elif (exc := job.exception()) is not None:
@@ -108,15 +133,16 @@ async def _run(request: R, origin: Origin, ports: AttemptPorts, work: Work[R]) -
 
 
 async def _heartbeat(events: AttemptEvents, ports: AttemptPorts) -> None:
-    """While the work runs, repeat the last progress whenever no event went out for a heartbeat
-    interval, so the sweeper can tell a long job from a lost one."""
+    """While the work runs, repeat the last progress once no event went out for a heartbeat
+    interval (so never more than that between two events), so the sweeper can tell a long job
+    from a lost one."""
     interval = ports.policy.heartbeat_s
-    seen = events.next_seq
     while True:
-        await asyncio.sleep(interval)
-        if events.next_seq == seen:  # nothing emitted since the last look
-            await ports.emit(events.heartbeat())
-        seen = events.next_seq
+        wait = events.last_made + interval - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+            continue
+        await ports.emit(events.heartbeat())
 
 
 async def _supervise(
@@ -160,7 +186,7 @@ async def settle_failure(
         await ports.emit(retrying)  # acknowledged, with every event before it
         following = request.model_copy(
             update={
-                "request_id": uuid.uuid5(request.job_id, f"request/{request.attempt + 1}"),
+                "request_id": next_request_id(request),
                 "attempt": request.attempt + 1,
                 "first_seq": events.next_seq,
                 "not_before": due,

@@ -1,5 +1,6 @@
-"""Cancels reaching workers: every worker process reads `jobs.control` and knows which jobs to
-stop (if it runs them) or skip (if it reaches their request later).
+"""Control messages reaching workers: every worker process reads `jobs.control` and knows which
+jobs to stop (if it runs them) or skip (if it reaches their request later): cancelled jobs, and
+runs the sweeper superseded.
 
 Each process reads every partition from the beginning, with no group: cancels are few, and a
 restarted worker must know the cancels of requests it has yet to read. (Tansu cannot start a
@@ -12,11 +13,17 @@ import asyncio
 import logging
 import uuid
 from collections import OrderedDict
+from typing import Any, assert_never
 
 from aiokafka import AIOKafkaConsumer
 from pydantic import ValidationError
 
-from darkroom.contracts.control import CancelRequested
+from darkroom.contracts.control import (
+    CancelRequested,
+    ControlMessage,
+    RunSuperseded,
+    control_adapter,
+)
 from darkroom.runtime.kafka import topic_partitions
 
 logger = logging.getLogger(__name__)
@@ -25,33 +32,58 @@ REMEMBERED = 100_000  # cancels kept in memory per worker process (the oldest ar
 
 
 class CancelRegistry:
-    """The cancels this process has read, and a wake-up for each running job's attempt."""
+    """The cancels and superseded runs this process has read, and a wake-up for each running
+    attempt: set when its job is cancelled or its run superseded."""
 
     def __init__(self, capacity: int = REMEMBERED) -> None:
         self._cancels: OrderedDict[uuid.UUID, CancelRequested] = OrderedDict()
-        self._watchers: dict[uuid.UUID, asyncio.Event] = {}
+        self._superseded: OrderedDict[uuid.UUID, RunSuperseded] = OrderedDict()
+        self._watchers: dict[uuid.UUID, tuple[uuid.UUID | None, asyncio.Event]] = {}
         self._capacity = capacity
 
-    def add(self, cancel: CancelRequested) -> None:
-        self._cancels[cancel.job_id] = cancel
-        self._cancels.move_to_end(cancel.job_id)
-        while len(self._cancels) > self._capacity:
-            self._cancels.popitem(last=False)
-        if (watcher := self._watchers.get(cancel.job_id)) is not None:
-            watcher.set()
+    def add(self, message: ControlMessage) -> None:
+        match message:
+            case CancelRequested():
+                _remember(self._cancels, message.job_id, message, self._capacity)
+                self._wake(message.job_id, None)
+            case RunSuperseded():
+                key = message.superseded_request_id
+                _remember(self._superseded, key, message, self._capacity)
+                self._wake(message.job_id, key)
+            case _:
+                assert_never(message)
+
+    def _wake(self, job_id: uuid.UUID, run: uuid.UUID | None) -> None:
+        watcher = self._watchers.get(job_id)
+        if watcher is not None and (run is None or watcher[0] == run):
+            watcher[1].set()
 
     def get(self, job_id: uuid.UUID) -> CancelRequested | None:
         return self._cancels.get(job_id)
 
-    def watch(self, job_id: uuid.UUID) -> asyncio.Event:
-        """An event set when a cancel of `job_id` arrives (at once if one has)."""
-        watcher = self._watchers.setdefault(job_id, asyncio.Event())
-        if job_id in self._cancels:
+    def superseded(self, request_id: uuid.UUID) -> RunSuperseded | None:
+        """Whether the run of this request was replaced by another."""
+        return self._superseded.get(request_id)
+
+    def watch(self, job_id: uuid.UUID, request_id: uuid.UUID | None = None) -> asyncio.Event:
+        """An event set when the job is cancelled or this run superseded (at once if it was)."""
+        watcher = asyncio.Event()
+        self._watchers[job_id] = (request_id, watcher)
+        if job_id in self._cancels or (request_id is not None and request_id in self._superseded):
             watcher.set()
         return watcher
 
     def unwatch(self, job_id: uuid.UUID) -> None:
         self._watchers.pop(job_id, None)
+
+
+def _remember(
+    memory: OrderedDict[uuid.UUID, Any], key: uuid.UUID, value: object, capacity: int
+) -> None:
+    memory[key] = value
+    memory.move_to_end(key)
+    while len(memory) > capacity:
+        memory.popitem(last=False)
 
 
 class ControlTail:
@@ -100,6 +132,6 @@ class ControlTail:
             for records in batches.values():
                 for record in records:
                     try:
-                        self.registry.add(CancelRequested.model_validate_json(record.value or b""))
+                        self.registry.add(control_adapter.validate_json(record.value or b""))
                     except ValidationError as exc:
                         logger.error("skipping malformed control message: %s", exc.errors()[:3])

@@ -11,9 +11,9 @@ from aiokafka import ConsumerRecord
 from opentelemetry import trace
 from pydantic import ValidationError
 
-from darkroom.contracts.envelope import make_event_id, utcnow
 from darkroom.contracts.errors import ErrorCode
 from darkroom.contracts.events import JobFailed
+from darkroom.jobs.numbering import EventNumbering, JobIdentity
 from darkroom.runtime.telemetry import context_from
 from darkroom.runtime.worker.attempt import (
     AttemptPorts,
@@ -86,18 +86,10 @@ def _failed_event_for(
             and isinstance(seq, int)
         ):
             return None
-        attempt, seq = max(1, attempt), max(2, seq)
-        return JobFailed(
-            event_id=make_event_id(job_id, attempt, seq, "job.failed"),
-            job_id=job_id,
-            user_id=user_id[:200],
-            job_type=ports.job_type,
-            occurred_at=utcnow(),
-            attempt=attempt,
-            seq=seq,
-            code=error.code,
-            message=str(error)[:2000],
-            retryable=False,
+        identity = JobIdentity(job_id, user_id[:200], ports.job_type)
+        numbering = EventNumbering(identity, max(1, attempt), max(2, seq))
+        return numbering.make(
+            JobFailed, code=error.code, message=str(error)[:2000], retryable=False
         )
     except (ValueError, KeyError, TypeError, AttributeError):
         return None

@@ -8,8 +8,7 @@ import logging
 from faststream import AckPolicy
 from faststream.asgi import AsgiFastStream, make_ping_asgi
 
-from darkroom.gateway.families import reactor
-from darkroom.gateway.projector import project
+from darkroom.gateway.projector import project, reactor
 from darkroom.gateway.settings import ProjectorSettings
 from darkroom.runtime.db import JobStore, open_database
 from darkroom.runtime.kafka import ensure_topics, make_broker, raw_batch

@@ -1,0 +1,112 @@
+"""The sweeper's passes: find quiet jobs, tell waiting from lost, write what the core plans.
+
+Each pass looks at jobs quiet past their deadline (`queued`/`retrying` past
+SWEEPER_QUEUED_AFTER_S, `running` past SWEEPER_STALLED_AFTER_S). For the waiting ones it first
+finds which of their requests still wait (in the outbox, or in Kafka past the consumer group's
+committed offset); those are left alone however long the backlog. The rest are decided again
+inside a write transaction from the row as it is then (`darkroom.jobs.plans.sweep`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from darkroom.contracts.envelope import utcnow
+from darkroom.contracts.jobtypes import WORKER_TYPES, JobType
+from darkroom.contracts.topics import Topics
+from darkroom.gateway.sweeper.backlog import BacklogUnknown, RequestBacklog, groups_of
+from darkroom.gateway.sweeper.settings import SweeperSettings
+from darkroom.jobs.plans.sweep import RUNNING, WAITING, plan_sweep
+from darkroom.jobs.records import JobRecord, Plan
+from darkroom.runtime.db import JobStore
+from darkroom.runtime.db.lease import acquire_lease
+
+logger = logging.getLogger(__name__)
+
+LEASE = "sweeper"
+
+
+@dataclass
+class Sweeper:
+    store: JobStore
+    topics: Topics
+    settings: SweeperSettings
+    backlog: RequestBacklog
+
+    async def sweep_once(self) -> int:
+        """Sweep every due job found in one pass; returns how many were changed."""
+        now, settings = utcnow(), self.settings
+        waiting = await self._quiet(
+            WAITING, now - timedelta(seconds=settings.sweeper_queued_after_s)
+        )
+        running = await self._quiet(
+            RUNNING, now - timedelta(seconds=settings.sweeper_stalled_after_s)
+        )
+        still_waiting = await self._still_waiting(waiting)
+        if still_waiting is None:  # cannot tell: leave the waiting jobs for the next pass
+            waiting = []
+        changed = 0
+        for record in [*waiting, *running]:
+            held = record.run_id is not None and record.run_id in (still_waiting or set())
+            changed += await self._sweep(record, held)
+        return changed
+
+    async def _quiet(self, statuses: frozenset[str], since: datetime) -> list[JobRecord]:
+        limit = self.settings.sweeper_batch_size
+        return await self.store.stalled_jobs(statuses, since, limit, WORKER_TYPES)
+
+    async def _still_waiting(self, jobs: list[JobRecord]) -> set[uuid.UUID] | None:
+        """The current requests of these jobs that still wait (outbox or Kafka); None if Kafka
+        could not be read."""
+        if not jobs:
+            return set()
+        unsent = await self.store.outbox.unsent_requests([j.job_id for j in jobs])
+        groups = groups_of(self.topics, {JobType(j.type) for j in jobs})
+        try:
+            return unsent | await self.backlog.waiting(groups)
+        except (BacklogUnknown, OSError, Exception) as exc:
+            logger.warning(
+                "cannot tell waiting requests from lost ones (%s): not sweeping them", exc
+            )
+            return None
+
+    async def _sweep(self, record: JobRecord, waiting: bool) -> int:
+        """Decide again from the row inside the transaction; 1 if it changed."""
+        decided: list[Plan] = []
+
+        def decide(current: JobRecord) -> Plan:
+            still = waiting and current.run_id == record.run_id
+            decided.append(
+                plan_sweep(current, self.settings.sweep_rules, self.topics, utcnow(), still)
+            )
+            return decided[-1]
+
+        await self.store.change_job(record.job_id, decide)
+        if not decided or not decided[0]:
+            return 0
+        logger.warning(
+            "job %s was %s with no news since %s: %s",
+            record.job_id,
+            record.status,
+            record.updated_at.isoformat(),
+            decided[0].changes[0].event.type if decided[0].changes else "swept",
+            extra={"job_id": str(record.job_id)},
+        )
+        return 1
+
+
+async def run_sweeper(sweeper: Sweeper, holder: str) -> None:
+    """Sweep every interval while holding the lease; other replicas wait for it to expire."""
+    interval = sweeper.settings.sweeper_interval_s
+    ttl = timedelta(seconds=interval * 3)
+    while True:
+        try:
+            if await acquire_lease(sweeper.store.db, LEASE, holder, ttl):
+                await sweeper.sweep_once()
+        except Exception:
+            logger.exception("sweep failed; trying again next interval")
+        await asyncio.sleep(interval)
