@@ -135,6 +135,15 @@ def run_one(name: str, quick: bool, database_url: str | None, size: int | None) 
     return run_scenario(name, quick, database_url, size)
 
 
+def run_or_error(
+    name: str, quick: bool, database_url: str | None, size: int | None
+) -> dict[str, Any]:
+    try:
+        return run_one(name, quick, database_url, size)
+    except Exception as exc:  # a failed scenario is recorded; the suite goes on
+        return {"scenario": name, "error": f"{type(exc).__name__}: {exc}"[-2000:], "result": {}}
+
+
 def conditions(database_url: str | None) -> dict[str, Any]:
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
@@ -149,7 +158,7 @@ def conditions(database_url: str | None) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str] | None = None) -> Path:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -167,7 +176,11 @@ def main(argv: list[str] | None = None) -> Path:
         metavar="SCENARIO=N",
         help="override a scenario's size (jobs, or seconds for A_rate), e.g. B_e2e=5000",
     )
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> Path:
+    args = parse_args(argv)
     database_url = os.environ.get("DATABASE_URL") or None
     repeat = args.repeat or (1 if args.quick else 3)
     RESULTS.mkdir(exist_ok=True)
@@ -177,14 +190,7 @@ def main(argv: list[str] | None = None) -> Path:
     for name in args.only.split(","):
         for run in range(1, repeat + 1):
             started = time.perf_counter()
-            try:
-                record = run_one(name, args.quick, database_url, sizes.get(name))
-            except Exception as exc:  # a failed scenario is recorded; the suite goes on
-                record = {
-                    "scenario": name,
-                    "error": f"{type(exc).__name__}: {exc}"[-2000:],
-                    "result": {},
-                }
+            record = run_or_error(name, args.quick, database_url, sizes.get(name))
             record |= base | {"run": run, "seconds": round(time.perf_counter() - started, 1)}
             with out.open("a") as f:
                 f.write(json.dumps(record) + "\n")

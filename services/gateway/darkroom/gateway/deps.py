@@ -1,4 +1,4 @@
-"""FastAPI dependencies: the caller, the store, the object store, the settings.
+"""FastAPI dependencies: the caller, the store, the object store, the settings, strict queries.
 
 All are `async def`: FastAPI runs plain `def` dependencies in a thread pool, a thread hop per
 dependency per request (measured: the largest avoidable cost of a submit).
@@ -14,10 +14,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from darkroom.gateway.errors import WrongTokenScope
 from darkroom.gateway.settings import GatewaySettings
-from darkroom.runtime.auth import Principal, TokenError, TokenService
+from darkroom.runtime.auth import MissingToken, Principal, TokenService
 from darkroom.runtime.db import Database, JobStore
 from darkroom.runtime.db.group_commit import GroupCommittingJobs
 from darkroom.runtime.kafka import KafkaProbe
+from darkroom.runtime.serving import reject_unknown_query
 from darkroom.runtime.storage import ObjectStore, UrlSigner
 
 bearer = HTTPBearer(
@@ -52,7 +53,7 @@ async def current_user(
 ) -> Principal:
     """The caller of an API route: a valid `api` bearer token is required."""
     if credentials is None:
-        raise TokenError("missing bearer token")
+        raise MissingToken("no bearer token: send the header Authorization: Bearer <token>")
     principal = services.tokens.verify(credentials.credentials)
     if principal.scope != "api":
         raise WrongTokenScope("this token only opens event streams")
@@ -60,3 +61,7 @@ async def current_user(
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]
+
+
+# Every router's dependency: a query parameter its route does not declare is a 422, not ignored.
+RejectUnknownQuery = Depends(reject_unknown_query)

@@ -11,6 +11,19 @@ class WrongTokenScope(Exception):
     """The token is valid but may not do this (a stream-only token on the API)."""
 
 
+class PriorityNotAllowed(Exception):
+    """The caller asked for a priority their token does not grant (answered as 403 at `loc`)."""
+
+    loc = ("body", "priority")
+
+    def __init__(self, priority: str) -> None:
+        super().__init__(
+            f"priority {priority} is not allowed for this caller: the token does not grant it; "
+            f"submit with normal or low, or use a token that grants {priority}"
+        )
+        self.priority = priority
+
+
 class JobNotRetryable(Exception):
     """Only a failed job of a type a worker runs can be sent back to the queue."""
 

@@ -14,18 +14,20 @@ from darkroom.gateway.errors import (
     InvalidInput,
     JobNotFound,
     JobNotRetryable,
+    PriorityNotAllowed,
     UploadRejected,
     WrongTokenScope,
 )
 from darkroom.gateway.routes import assets, health, jobs, tokens, uploads
 from darkroom.gateway.settings import GatewaySettings
-from darkroom.gateway.sweeper import run_sweeper
+from darkroom.gateway.sweeper.backlog import RequestBacklog
+from darkroom.gateway.sweeper.loop import Sweeper, run_sweeper
 from darkroom.runtime.auth import TokenError, TokenService
 from darkroom.runtime.db import JobStore, open_database
 from darkroom.runtime.db.cursor import InvalidCursor
 from darkroom.runtime.db.group_commit import GroupCommittingJobs
 from darkroom.runtime.kafka import KafkaProbe
-from darkroom.runtime.serving import configure_process, serve, unauthorized
+from darkroom.runtime.serving import unauthorized
 from darkroom.runtime.storage import make_url_signer, open_object_store
 
 
@@ -40,14 +42,18 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             store=store,
             writer=GroupCommittingJobs(store),
             objects=await open_object_store(settings),
-            tokens=TokenService(settings.jwt_secret.get_secret_value(), settings.jwt_issuer),
+            tokens=TokenService.from_settings(settings),
             signer=make_url_signer(settings),
             kafka=KafkaProbe(settings),
         )
         app.state.services = services
+        backlog = RequestBacklog(settings, settings.sweeper_backlog_timeout_s)
         sweeper = (
             asyncio.create_task(
-                run_sweeper(store, settings.topics, settings, settings.instance_id), name="sweeper"
+                run_sweeper(
+                    Sweeper(store, settings.topics, settings, backlog), settings.instance_id
+                ),
+                name="sweeper",
             )
             if settings.sweeper_enabled
             else None
@@ -100,6 +106,11 @@ def add_error_handlers(app: FastAPI) -> None:
         error = {"loc": list(exc.loc), "msg": str(exc), "type": "value_error"}
         return JSONResponse({"detail": [error]}, 422)
 
+    async def priority_not_allowed(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, PriorityNotAllowed)
+        error = {"loc": list(exc.loc), "msg": str(exc), "type": "priority_not_allowed"}
+        return JSONResponse({"detail": [error]}, 403)
+
     async def upload_rejected(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, UploadRejected)
         error = {"loc": ["body", "file"], "msg": str(exc), "type": "value_error"}
@@ -107,10 +118,5 @@ def add_error_handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(JobNotRetryable, conflict)
     app.add_exception_handler(InvalidInput, invalid_input)
+    app.add_exception_handler(PriorityNotAllowed, priority_not_allowed)
     app.add_exception_handler(UploadRejected, upload_rejected)
-
-
-def run() -> None:
-    settings = GatewaySettings()
-    configure_process(settings, "gateway")
-    serve(create_app(settings), settings.gateway_host, settings.gateway_port)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pydantic import Field, PositiveInt
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from darkroom.gateway.sweeper.settings import SweeperSettings
+from darkroom.runtime.auth import DEFAULT_PRIORITY_CLAIM
 from darkroom.runtime.inputs import InputSettings
 from darkroom.runtime.settings import (
     BaseServiceSettings,
@@ -14,30 +15,6 @@ from darkroom.runtime.settings import (
     SecretsCheck,
 )
 from darkroom.runtime.storage.settings import StorageSettings
-
-
-class SweeperSettings(BaseSettings):
-    """The sweeper of stalled jobs, which runs in the gateway (one replica at a time)."""
-
-    model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True)
-
-    sweeper_enabled: bool = Field(True, description="Run the sweeper of stalled jobs.")
-    sweeper_interval_s: float = Field(10.0, gt=0, description="How often the sweeper looks.")
-    sweeper_queued_after_s: float = Field(
-        600.0,
-        gt=0,
-        description="A queued or retrying job with no event for this long is queued again.",
-    )
-    sweeper_stalled_after_s: float = Field(
-        120.0,
-        gt=0,
-        description="A running job with no event (workers heartbeat every JOB_HEARTBEAT_S) for this "
-        "long gets a new attempt.",
-    )
-    sweeper_max_attempts: PositiveInt = Field(
-        5, description="A stalled running job past this attempt is failed (code `stalled`)."
-    )
-    sweeper_batch_size: PositiveInt = Field(500, description="Jobs swept per pass, per state.")
 
 
 class GatewaySettings(
@@ -57,6 +34,12 @@ class GatewaySettings(
         "http://127.0.0.1:8001", description="Public base URL of the notifier, for events_url."
     )
     max_page_size: PositiveInt = Field(100, description="Largest `limit` of a job list page.")
+    priority_claim: str = Field(
+        DEFAULT_PRIORITY_CLAIM,
+        description="Token claim listing the priorities a caller may ask for: `priority: high` "
+        'needs a token whose claim holds "high" (e.g. `["high"]`; `darkroom-token --priority '
+        "high`), or an admin token; others get 403.",
+    )
 
 
 class RelaySettings(BaseServiceSettings, KafkaSettings, DatabaseSettings):

@@ -37,11 +37,12 @@ from darkroom.contracts.params import (
     VideoParams,
 )
 from darkroom.contracts.topics import Topics
+from darkroom.gateway.errors import PriorityNotAllowed
 from darkroom.gateway.inputs import resolve_input
-from darkroom.gateway.job_messages import QUEUED_SEQ, new_job_write
+from darkroom.jobs.plans.submit import QUEUED_SEQ, JobSpec, new_job
+from darkroom.jobs.records import NewJobPlan
 from darkroom.runtime.auth import Principal
 from darkroom.runtime.db import JobStore
-from darkroom.runtime.db.store import NewJobWrite
 from darkroom.runtime.telemetry import current_trace
 
 __all__ = ["QUEUED_SEQ", "Accepted", "JobWriter", "submit_image_job"]
@@ -50,7 +51,7 @@ __all__ = ["QUEUED_SEQ", "Accepted", "JobWriter", "submit_image_job"]
 class JobWriter(Protocol):
     """Where accepted jobs are stored durably (a group-committing writer in the gateway)."""
 
-    async def create_jobs(self, writes: Sequence[NewJobWrite]) -> None: ...
+    async def create_jobs(self, plans: Sequence[NewJobPlan]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -80,23 +81,27 @@ class Submission:
         job_id: uuid.UUID | None = None,
         parent_id: uuid.UUID | None = None,
         created_at: datetime | None = None,
-    ) -> NewJobWrite:
-        return new_job_write(
-            self.topics,
+    ) -> NewJobPlan:
+        # Every job of every submit is written here: one check covers them all, children included.
+        if priority is Priority.HIGH and not (
+            self.user.is_admin or priority in self.user.priorities
+        ):
+            raise PriorityNotAllowed(priority.value)
+        spec = JobSpec(
             job_id=job_id or uuid.uuid4(),
             user_id=self.user.user_id,
             job_type=job_type,
             params=params,
             priority=priority,
-            now=created_at or self.now,
             parent_id=parent_id,
             trace=self.trace,
         )
+        return new_job(spec, self.topics, created_at or self.now)
 
     async def one(self, job_type: JobType, params: JobParams, priority: Priority) -> Accepted:
         write = self.write(job_type, params, priority)
         await self.writer.create_jobs([write])
-        return Accepted(write[0].job_id, self.now, job_type)
+        return Accepted(write.job.job_id, self.now, job_type)
 
     async def chain(
         self,
@@ -113,7 +118,7 @@ class Submission:
             first_type, first, priority, parent_id=chain_id, created_at=_after(self.now, 1)
         )
         await self.writer.create_jobs([parent, step])
-        return Accepted(chain_id, self.now, JobType.CHAIN, [step[0].job_id])
+        return Accepted(chain_id, self.now, JobType.CHAIN, [step.job.job_id])
 
 
 def _after(now: datetime, index: int) -> datetime:
@@ -212,4 +217,4 @@ async def submit_batch_job(
         for index, params in enumerate(children)
     ]
     await writer.create_jobs([parent, *writes])
-    return Accepted(batch_id, submission.now, JobType.BATCH, [w[0].job_id for w in writes])
+    return Accepted(batch_id, submission.now, JobType.BATCH, [w.job.job_id for w in writes])

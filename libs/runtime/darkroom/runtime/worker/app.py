@@ -57,39 +57,57 @@ def worker_app(
     On shutdown (SIGTERM through uvicorn) the consumer stops fetching and drains before the
     producer closes, so the outcomes of running jobs still reach the broker.
     """
+    host = _WorkerHost(build, probe, on_startup)
+    routes = [Route("/healthz", host.healthz), Route("/readyz", host.readyz)]
+    return Starlette(routes=routes, lifespan=host.lifespan)
 
-    parts: list[WorkerParts] = []
+
+@dataclass
+class _WorkerHost:
+    """The state behind `worker_app`: the parts exist once the lifespan has started."""
+
+    build: Callable[[], WorkerParts]
+    probe: KafkaProbe
+    on_startup: Sequence[Callable[[], Awaitable[None]]]
+    parts: WorkerParts | None = None
+
+    @property
+    def alive(self) -> bool:
+        return self.parts is not None and self.parts.alive
 
     @asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        for hook in on_startup:
+    async def lifespan(self, _: Starlette) -> AsyncIterator[None]:
+        for hook in self.on_startup:
             await hook()
-        parts.append(build())
-        consumers, producer = parts[0].consumers, parts[0].producer
-        await producer.start()
+        self.parts = parts = self.build()
+        await parts.producer.start()
         try:
-            for consumer in consumers:
-                await consumer.start()
-            try:
+            async with _consuming(parts.consumers):
                 yield
-            finally:
-                await asyncio.gather(*(c.stop() for c in consumers))
         finally:
-            await producer.stop()
-            await probe.close()
+            await parts.producer.stop()
+            await self.probe.close()
 
-    async def healthz(_: Request) -> JSONResponse:
-        ok = bool(parts) and parts[0].alive
+    async def healthz(self, _: Request) -> JSONResponse:
+        ok = self.alive
         return JSONResponse({"status": "ok" if ok else "consumer stopped"}, 200 if ok else 503)
 
-    async def readyz(_: Request) -> JSONResponse:
-        if not parts or not parts[0].alive:
+    async def readyz(self, _: Request) -> JSONResponse:
+        if self.parts is None or not self.parts.alive:
             return JSONResponse({"status": "consumer stopped"}, 503)
         try:
-            await probe.check()
+            await self.probe.check()
         except Exception as exc:
             return JSONResponse({"status": f"broker unreachable: {exc!r}"}, 503)
-        return JSONResponse({"status": "ok", "running": parts[0].running})
+        return JSONResponse({"status": "ok", "running": self.parts.running})
 
-    routes = [Route("/healthz", healthz), Route("/readyz", readyz)]
-    return Starlette(routes=routes, lifespan=lifespan)
+
+@asynccontextmanager
+async def _consuming(consumers: Sequence[Part]) -> AsyncIterator[None]:
+    """Start every consumer; on the way out stop them together, so they drain side by side."""
+    for consumer in consumers:
+        await consumer.start()
+    try:
+        yield
+    finally:
+        await asyncio.gather(*(c.stop() for c in consumers))

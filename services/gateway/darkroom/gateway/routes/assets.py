@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Response
 
-from darkroom.gateway.deps import ServicesDep
+from darkroom.gateway.deps import RejectUnknownQuery, ServicesDep
 from darkroom.runtime.storage import ObjectNotFound
 
-router = APIRouter(prefix="/v1/assets", tags=["assets"])
+router = APIRouter(prefix="/v1/assets", tags=["assets"], dependencies=[RejectUnknownQuery])
 mimetypes.add_type("image/avif", ".avif")  # not in every Python's table yet
 mimetypes.add_type("image/webp", ".webp")
 

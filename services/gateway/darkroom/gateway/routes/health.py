@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from darkroom.gateway.deps import ServicesDep
+from darkroom.gateway.deps import RejectUnknownQuery, ServicesDep
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], dependencies=[RejectUnknownQuery])
 
 
 @router.get("/healthz", summary="The process is alive")

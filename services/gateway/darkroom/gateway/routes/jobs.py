@@ -21,7 +21,7 @@ from darkroom.contracts.api import (
 )
 from darkroom.contracts.jobtypes import JobStatus, JobType
 from darkroom.gateway.cancel import cancel_job
-from darkroom.gateway.deps import CurrentUser, Services, ServicesDep
+from darkroom.gateway.deps import CurrentUser, RejectUnknownQuery, Services, ServicesDep
 from darkroom.gateway.errors import JobNotFound, JobNotRetryable
 from darkroom.gateway.retry import retry_job
 from darkroom.gateway.settings import GatewaySettings
@@ -37,7 +37,7 @@ from darkroom.runtime.auth import Principal
 from darkroom.runtime.db import JobRecord, JobStore
 from darkroom.runtime.db.cursor import Cursor
 
-router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"], dependencies=[RejectUnknownQuery])
 
 
 async def owned_job(store: JobStore, job_id: uuid.UUID, user: Principal) -> JobRecord:
@@ -139,18 +139,21 @@ async def retry_failed_job(
     job_id: uuid.UUID, user: CurrentUser, services: ServicesDep, response: Response
 ) -> JobAccepted:
     """The same job runs again: a new series of attempts with the attempt budget anew, announced by
-    `job.requeued`. Owner or admin; only a failed job (409 otherwise, with the reason)."""
-    record = await owned_job(services.store, job_id, user)
-    if JobType(record.type).is_parent:
-        raise JobNotRetryable(
-            record.status,
-            f"a {record.type} job is not retried as a whole: retry its failed children instead",
-        )
-    before = await retry_job(services.store, job_id, user.user_id, services.settings.topics)
-    if before is None:
+    `job.requeued`; the batch or chain it ended is reopened and goes on. For a failed batch or
+    chain (or one completed with errors): its failed children run again. Owner or admin; only a
+    failed job (409 otherwise, with the reason)."""
+    await owned_job(services.store, job_id, user)
+    retried = await retry_job(services.store, job_id, user.user_id, services.settings.topics)
+    if retried is None:
         raise JobNotFound(str(job_id))
-    if before.status != JobStatus.FAILED.value:
-        raise JobNotRetryable(before.status)
+    before = retried.before
+    if retried.runs == 0:
+        ended_with_failures = before.status in ("failed", "completed_with_errors")
+        parent = JobType(before.type).is_parent and ended_with_failures
+        raise JobNotRetryable(
+            before.status,
+            f"this {before.type} has no failed children to retry" if parent else None,
+        )
     return accepted_answer(job_id, before.created_at, services.settings, response)
 
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 from fastapi import APIRouter
 
 from darkroom.contracts.api import StreamToken
-from darkroom.gateway.deps import CurrentUser, ServicesDep
+from darkroom.gateway.deps import CurrentUser, RejectUnknownQuery, ServicesDep
 
-router = APIRouter(prefix="/v1", tags=["auth"])
+router = APIRouter(prefix="/v1", tags=["auth"], dependencies=[RejectUnknownQuery])
 
 
 @router.post(

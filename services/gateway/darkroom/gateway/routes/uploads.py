@@ -8,12 +8,12 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import UploadFile
 
 from darkroom.contracts.api import UploadView
-from darkroom.gateway.deps import CurrentUser, ServicesDep
+from darkroom.gateway.deps import CurrentUser, RejectUnknownQuery, ServicesDep
 from darkroom.gateway.errors import UploadRejected
 from darkroom.gateway.uploads import accept_upload
 from darkroom.gateway.views import upload_view
 
-router = APIRouter(prefix="/v1/uploads", tags=["uploads"])
+router = APIRouter(prefix="/v1/uploads", tags=["uploads"], dependencies=[RejectUnknownQuery])
 
 FORM_OVERHEAD = 64 * 1024  # multipart boundaries and part headers around the file
 MULTIPART_BODY = {

@@ -153,11 +153,35 @@ def render_video(
     shots = _shots(sources, size, seed)
     fade = min(0.5, CROSSFADE_S * len(shots) / duration_s) if len(shots) > 1 else 0.0
     timeline = _Timeline(total=total, shots=len(shots), fade=fade)
+    mp4, poster = _encode(shots, timeline, size, fps, on_frames, report_every)
+    if on_frames is not None:
+        on_frames(total, total)
+    return RenderedVideo(
+        mp4=mp4,
+        poster=poster,
+        width=width,
+        height=height,
+        fps=fps,
+        frames=total,
+        duration_s=float(duration_s),
+    )
+
+
+def _encode(
+    shots: Sequence[_Shot],
+    timeline: _Timeline,
+    size: tuple[int, int],
+    fps: int,
+    on_frames: FrameCallback | None,
+    report_every: int,
+) -> tuple[bytes, bytes]:
+    """(the MP4 of every frame of `timeline`, the JPEG poster of its middle frame)."""
+    total = timeline.total
     buffer, poster = io.BytesIO(), b""
     with av.open(
         buffer, mode="w", format="mp4", options=dict(MUXER_OPTIONS), io_open=_reopen(buffer)
     ) as container:
-        stream = _add_stream(container, width, height, fps)
+        stream = _add_stream(container, *size, fps)
         for index in range(total):
             picture = _compose(shots, timeline.layers(index), size)
             if index == total // 2:
@@ -167,17 +191,7 @@ def render_video(
             if on_frames is not None and done % report_every == 0 and done < total:
                 on_frames(done, total)
         container.mux(stream.encode(None))  # flush the frames x264 still holds for lookahead
-    if on_frames is not None:
-        on_frames(total, total)
-    return RenderedVideo(
-        mp4=buffer.getvalue(),
-        poster=poster,
-        width=width,
-        height=height,
-        fps=fps,
-        frames=total,
-        duration_s=float(duration_s),
-    )
+    return buffer.getvalue(), poster
 
 
 def _validate(
