@@ -29,6 +29,7 @@ def all_schemas() -> dict[str, dict[str, Any]]:
         requests.VariantsJobRequested,
         requests.VideoJobRequested,
         control.CancelRequested,
+        control.RunSuperseded,
         api.CreateImageJob,
         api.CreateUpscaleJob,
         api.CreateVideoJob,
@@ -43,6 +44,7 @@ def all_schemas() -> dict[str, dict[str, Any]]:
     ]
     schemas = {f"{m.__name__}.json": m.model_json_schema() for m in models}
     schemas["JobEvent.json"] = TypeAdapter(events.JobEvent).json_schema()
+    schemas["ControlMessage.json"] = control.control_adapter.json_schema()
     return schemas
 
 

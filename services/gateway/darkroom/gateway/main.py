@@ -47,21 +47,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             kafka=KafkaProbe(settings),
         )
         app.state.services = services
-        backlog = RequestBacklog(settings, settings.sweeper_backlog_timeout_s)
-        sweeper = (
-            asyncio.create_task(
-                run_sweeper(
-                    Sweeper(store, settings.topics, settings, backlog), settings.instance_id
-                ),
-                name="sweeper",
-            )
-            if settings.sweeper_enabled
-            else None
-        )
-        yield
-        if sweeper is not None:
-            sweeper.cancel()
-            await asyncio.gather(sweeper, return_exceptions=True)
+        async with _sweeping(store, settings):
+            yield
         await services.kafka.close()
         await db.dispose()
 
@@ -78,6 +65,22 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         app.include_router(router)
     add_error_handlers(app)
     return app
+
+
+@asynccontextmanager
+async def _sweeping(store: JobStore, settings: GatewaySettings) -> AsyncIterator[None]:
+    """The sweeper, in the background while the app serves (if enabled)."""
+    if not settings.sweeper_enabled:
+        yield
+        return
+    backlog = RequestBacklog(settings, settings.sweeper_backlog_timeout_s)
+    sweeper = Sweeper(store, settings.topics, settings, backlog)
+    task = asyncio.create_task(run_sweeper(sweeper, settings.instance_id), name="sweeper")
+    try:
+        yield
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
 
 
 def add_error_handlers(app: FastAPI) -> None:

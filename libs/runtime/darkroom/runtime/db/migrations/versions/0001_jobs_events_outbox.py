@@ -17,6 +17,12 @@ depends_on = None
 
 
 def upgrade() -> None:
+    _jobs()
+    _job_events()
+    _outbox()
+
+
+def _jobs() -> None:
     op.create_table(
         "jobs",
         sa.Column("job_id", sa.String(36), primary_key=True),
@@ -39,6 +45,9 @@ def upgrade() -> None:
     op.create_index(
         "ix_jobs_user_id_created_at_job_id", "jobs", ["user_id", "created_at", "job_id"]
     )
+
+
+def _job_events() -> None:
     op.create_table(
         "job_events",
         sa.Column("id", BigId, autoincrement=True),
@@ -52,6 +61,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("event_id", name="uq_job_events_event_id"),
     )
     op.create_index("ix_job_events_job_id_seq", "job_events", ["job_id", "seq"])
+
+
+def _outbox() -> None:
     op.create_table(
         "outbox",
         sa.Column("id", BigId, autoincrement=True),
