@@ -57,7 +57,7 @@ async def test_progress_percent_never_decreases_and_stays_below_100() -> None:
     assert 0 < percents[0] and percents[-1] < 100
 
 
-async def test_assets_get_deterministic_keys_and_exact_descriptors() -> None:
+async def test_assets_get_deterministic_keys_per_run_and_exact_descriptors() -> None:
     request = image_request(params=image_params(num_images=2, width=128, height=96))
     store = FakeObjectStore()
 
@@ -65,7 +65,9 @@ async def test_assets_get_deterministic_keys_and_exact_descriptors() -> None:
 
     assert isinstance(completed, JobCompleted)
     assets = completed.result.assets
-    assert [a.key for a in assets] == [f"jobs/{request.job_id}/{i}.png" for i in range(2)]
+    assert [a.key for a in assets] == [
+        f"jobs/{request.job_id}/{request.request_id}/{i}.png" for i in range(2)
+    ]
     for asset in assets:
         data, content_type = store.objects[asset.key]
         assert (asset.bytes, asset.sha256) == (len(data), hashlib.sha256(data).hexdigest())

@@ -71,7 +71,7 @@ async def test_an_upscale_stores_one_image_exactly_twice_the_input_size() -> Non
     result = await upscale_image(request, AttemptEvents(request, JobType.UPSCALE), harness.deps)
 
     [asset] = result.assets
-    assert asset.key == f"jobs/{request.job_id}/0.png"
+    assert asset.key == f"jobs/{request.job_id}/{request.request_id}/0.png"
     assert (asset.width, asset.height, asset.content_type) == (80, 60, "image/png")
     assert list(harness.stored()) == [asset.key]
     data, _ = harness.store.objects[asset.key]
@@ -107,7 +107,8 @@ async def test_variants_store_six_files_at_three_widths_in_two_formats() -> None
     assert [a.height for a in assets] == [160, 160, 256, 256, 480, 480]
     assert [a.content_type for a in assets] == ["image/webp", "image/avif"] * 3
     expected_keys = [
-        f"jobs/{request.job_id}/{i}.{ext}" for i, ext in enumerate(["webp", "avif"] * 3)
+        f"jobs/{request.job_id}/{request.request_id}/{i}.{ext}"
+        for i, ext in enumerate(["webp", "avif"] * 3)
     ]
     assert [a.key for a in assets] == expected_keys
     assert sorted(harness.stored()) == sorted(expected_keys)

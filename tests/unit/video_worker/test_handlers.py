@@ -54,10 +54,10 @@ async def test_a_prompt_alone_renders_an_mp4_and_a_jpeg_poster() -> None:
     result = await harness.render(request)
 
     clip, poster = result.assets
-    assert clip.key == f"jobs/{request.job_id}/0.mp4"
+    assert clip.key == f"jobs/{request.job_id}/{request.request_id}/0.mp4"
     assert (clip.content_type, clip.frames, clip.duration_s) == ("video/mp4", 8, 1.0)
     assert (clip.width, clip.height) == (64, 64)
-    assert poster.key == f"jobs/{request.job_id}/1.jpg"
+    assert poster.key == f"jobs/{request.job_id}/{request.request_id}/1.jpg"
     assert poster.content_type == "image/jpeg"
     assert sorted(harness.store.objects) == sorted([clip.key, poster.key])
     data, content_type = harness.store.objects[poster.key]

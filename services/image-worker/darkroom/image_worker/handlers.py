@@ -70,6 +70,7 @@ async def store_assets(
             extension=EXTENSIONS.get(image.content_type, "bin"),
             width=image.width,
             height=image.height,
+            run=request.request_id,
         )
         for index, image in enumerate(images)
     ]

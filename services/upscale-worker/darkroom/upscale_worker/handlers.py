@@ -82,4 +82,5 @@ async def _store(
         extension=output.extension,
         width=output.width,
         height=output.height,
+        run=request.request_id,
     )

@@ -115,6 +115,7 @@ async def _store(
         duration_s=video.duration_s,
         frames=video.frames,
         **size,
+        run=request.request_id,
     )
     poster = await store_output(
         store,
@@ -124,6 +125,7 @@ async def _store(
         content_type="image/jpeg",
         extension="jpg",
         **size,
+        run=request.request_id,
     )
     return [clip, poster]
 

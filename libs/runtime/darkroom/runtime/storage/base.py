@@ -63,13 +63,15 @@ class ObjectStore(Protocol):
         ...
 
 
-def asset_key(job_id: uuid.UUID, index: int, ext: str) -> str:
-    """Return the key of a job's `index`-th output: a rerun overwrites it instead of adding one."""
+def asset_key(job_id: uuid.UUID, index: int, ext: str, run: uuid.UUID | None = None) -> str:
+    """Return the key of a job's `index`-th output of run `run` (its request): the same run
+    repeated (a redelivery) overwrites it instead of adding one, and a run that was superseded
+    never overwrites the outputs of the run that replaced it."""
     if index < 0:
         raise ValueError(f"asset index must be >= 0, got {index}")
     if not ext.isascii() or not ext.isalnum():
         raise ValueError(f"asset extension must be ASCII letters or digits, got {ext!r}")
-    return f"jobs/{job_id}/{index}.{ext}"
+    return f"jobs/{job_id}/{run}/{index}.{ext}" if run else f"jobs/{job_id}/{index}.{ext}"
 
 
 def validate_key(key: str) -> str:

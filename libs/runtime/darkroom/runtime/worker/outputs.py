@@ -1,5 +1,6 @@
-"""Storing a job's outputs: the `index`-th output of a job has a deterministic key, so a re-run
-overwrites it instead of adding one, and is described by what was written."""
+"""Storing a job's outputs: the `index`-th output of a run has a deterministic key, so a re-run of
+the same request overwrites it instead of adding one, a superseded run never touches the files
+of the run that replaced it, and each is described by what was written."""
 
 from __future__ import annotations
 
@@ -21,9 +22,10 @@ async def store_output(
     height: int,
     duration_s: float | None = None,
     frames: int | None = None,
+    run: uuid.UUID | None = None,
 ) -> AssetDescriptor:
-    """Store one output under `jobs/<job id>/<index>.<extension>` and describe it."""
-    stored = await store.put(asset_key(job_id, index, extension), data, content_type)
+    """Store one output under `jobs/<job id>/<run>/<index>.<extension>` and describe it."""
+    stored = await store.put(asset_key(job_id, index, extension, run), data, content_type)
     return AssetDescriptor(
         key=stored.key,
         content_type=stored.content_type,
