@@ -175,10 +175,11 @@ async def test_a_job_whose_request_the_broker_lost_is_queued_again_by_the_sweepe
     owner = user()
     # A job stored as the gateway stores it, but whose messages never reached the broker: what
     # an embedded broker that restarted with its memory storage leaves behind.
-    job, events, _ = new_job(owner)
+    lost = new_job(owner, messages=False)
+    job = lost.job
     db = open_database(DatabaseSettings(database_url=stack.env["DATABASE_URL"]))
     try:
-        await JobStore(db).create_job(job, events, [])
+        await JobStore(db).create_jobs([lost])
     finally:
         await db.dispose()
     status_url = f"{stack.gateway_url}/v1/jobs/{job.job_id}"

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from darkroom.gateway.relay import OutboxRelay
-from darkroom.runtime.db import JobStore, open_database
+from darkroom.runtime.db import Database, JobStore, OutboxStore, open_database
 from darkroom.runtime.kafka import make_producer
 from darkroom.runtime.settings import DatabaseSettings, KafkaSettings
 from tests.e2e.client import follow, submit, wait_for_status
@@ -51,11 +51,17 @@ async def test_job_accepted_then_gateway_killed_before_publishing_runs_after_res
     assert outbox_rows(crash_stack.workdir / "darkroom.db") == 0
 
 
+class NeverForgets(OutboxStore):
+    async def delete(self, ids: Sequence[int]) -> None:
+        return None
+
+
 class KeepsRows(JobStore):
     """A store whose relay 'crashes' after publishing: rows are never marked sent."""
 
-    async def delete_outbox(self, ids: Sequence[int]) -> None:
-        return None
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self.outbox = NeverForgets(db)
 
 
 async def test_messages_published_twice_by_the_relay_give_one_history_and_one_terminal_state(

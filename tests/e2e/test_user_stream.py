@@ -1,13 +1,19 @@
-"""The per-user stream carries the events of all the caller's jobs and of nobody else's."""
+"""The per-user stream carries the events of all the caller's jobs and of nobody else's, and a
+reconnect with Last-Event-ID resumes it with no gap and no duplicate."""
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
 import pytest
 from httpx_sse import aconnect_sse
 
-from tests.e2e.client import data_events, submit
+from darkroom.runtime.db import open_database
+from darkroom.runtime.db.history import EventHistory
+from darkroom.runtime.settings import DatabaseSettings
+from tests.e2e.client import Received, data_events, submit, wait_for_status
 from tests.fixtures.procs import Stack
 from tests.fixtures.tokens import auth
 
@@ -37,3 +43,66 @@ async def test_user_stream_carries_every_job_of_the_caller_and_none_of_others(st
                 if completed == {j["job_id"] for j in mine}:
                     break
     assert seen_users == {user}
+
+
+async def read_until(
+    http: httpx.AsyncClient,
+    url: str,
+    headers: dict[str, str],
+    done: Callable[[list[Received]], bool],
+    once_open: Callable[[], Awaitable[object]] | None = None,
+) -> list[Received]:
+    """The stream's events until `done(received so far)` holds; then the client disconnects.
+    `once_open` runs when the stream has answered, before its events are read."""
+    received: list[Received] = []
+    async with asyncio.timeout(60), aconnect_sse(http, "GET", url, headers=headers) as source:
+        assert source.response.status_code == 200, await source.response.aread()
+        if once_open is not None:
+            await once_open()
+        async for sse in data_events(source):
+            received.append(Received(sse.event, sse.id, sse.json()))
+            if done(received):
+                return received
+    raise AssertionError(f"the stream ended after {len(received)} events")
+
+
+async def users_recorded_history(stack: Stack, user: str) -> list[tuple[str, str]]:
+    """(recorded id, event id) of every accepted event of the user's jobs, from the database."""
+    db = open_database(DatabaseSettings(database_url=stack.env["DATABASE_URL"]))
+    try:
+        recorded = await EventHistory(db).user_events_after(user, 0, limit=10_000)
+    finally:
+        await db.dispose()
+    return [(str(r.id), str(r.event.event_id)) for r in recorded]
+
+
+async def test_a_reconnect_with_last_event_id_resumes_the_user_stream_without_gap_or_duplicate(
+    stack: Stack,
+) -> None:
+    user, url = f"u-{uuid.uuid4().hex[:8]}", f"{stack.notifier_url}/v1/events"
+
+    def completed(received: list[Received]) -> set[str]:
+        return {r.data["job_id"] for r in received if r.event == "job.completed"}
+
+    async with httpx.AsyncClient(timeout=30) as http:
+        before_jobs: list[dict[str, Any]] = []
+
+        async def submit_two() -> None:
+            for _ in range(2):
+                before_jobs.append(await submit(http, stack.gateway_url, user, width=64, height=64))
+
+        before = await read_until(http, url, auth(user), lambda r: bool(completed(r)), submit_two)
+        # Away: more jobs run and every job ends while nobody listens.
+        later = [await submit(http, stack.gateway_url, user, width=64, height=64) for _ in range(2)]
+        jobs = {j["job_id"]: j for j in before_jobs + later}
+        for job in jobs.values():
+            await wait_for_status(http, job["status_url"], user, "completed")
+        resumed = await read_until(
+            http,
+            url,
+            {**auth(user), "Last-Event-ID": before[-1].id},
+            lambda r: completed(before) | completed(r) == set(jobs),
+        )
+
+    got = [(r.id, r.data["event_id"]) for r in before + resumed]
+    assert got == await users_recorded_history(stack, user)  # each once, none missing, in order

@@ -103,7 +103,8 @@ def test_an_invalid_token_is_401(gw: RunningGateway, make_token: Callable[[str],
     token = make_token(gw.settings.jwt_secret.get_secret_value())
     response = gw.client.get("/v1/jobs", headers=_bearer(token))
     assert response.status_code == 401
-    assert response.headers["WWW-Authenticate"] == "Bearer"
+    challenge = response.headers["WWW-Authenticate"]
+    assert challenge.startswith('Bearer error="invalid_token", error_description="')
 
 
 def test_a_stream_token_on_the_api_is_403(gw: RunningGateway) -> None:

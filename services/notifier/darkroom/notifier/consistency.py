@@ -1,42 +1,53 @@
-"""Terminal events go out only once the database has them, so a client that reads
-`job.completed` on the stream and then GETs the job sees it completed, with its assets."""
+"""A stream sends only what the database has recorded as accepted, so it waits until the events
+that woke it are recorded: the projector may refuse them, and a client that reads `job.completed`
+and then GETs the job must see it completed."""
 
 from __future__ import annotations
 
 import logging
+import time
+import uuid
 from collections.abc import Sequence
 
-from tenacity import AsyncRetrying, RetryError, retry_if_result, stop_after_delay, wait_fixed
+from tenacity import AsyncRetrying, retry_if_result, wait_exponential
 
-from darkroom.contracts.events import JobEvent, is_terminal
-from darkroom.runtime.db import JobStore
+from darkroom.contracts.events import JobEvent
+from darkroom.runtime.db.history import EventHistory, Verdict
 
 logger = logging.getLogger(__name__)
 
+# The first checks come quickly (the projector usually records within milliseconds); a
+# projector that is far behind is then polled at most ten times a second per waiting stream.
+POLL = wait_exponential(multiplier=0.005, max=0.1)
 
-async def when_recorded(events: Sequence[JobEvent], store: JobStore, timeout_s: float) -> None:
-    """Return once every terminal event among `events` is recorded; others do not wait.
 
-    One query checks a whole batch, so a stream carrying many jobs waits about one projector
-    lag per batch, not one per job. After `timeout_s` (the projector is down or far behind) the
-    events go out anyway: a late event beats a stream that never ends.
+async def when_recorded(
+    events: Sequence[JobEvent], history: EventHistory, warn_every_s: float
+) -> dict[uuid.UUID, Verdict]:
+    """The verdict on every one of `events`, once all of them are recorded (accepted or refused).
+
+    One query checks the whole batch per poll, so a stream carrying many jobs waits about one
+    projector lag per batch. It waits as long as it takes: an event the database has not judged
+    may yet be refused. While it waits it logs a warning every `warn_every_s`.
     """
-    waiting = {e.event_id for e in events if is_terminal(e)}
-    if not waiting:
-        return
+    waiting = {e.event_id for e in events}
+    found: dict[uuid.UUID, Verdict] = {}
+    started = last_warning = time.monotonic()
 
     async def still_missing() -> bool:
-        waiting.difference_update(await store.recorded_events(waiting))
+        nonlocal last_warning
+        found.update(await history.verdicts(waiting))
+        waiting.difference_update(found)
+        now = time.monotonic()
+        if waiting and now - last_warning >= warn_every_s:
+            last_warning = now
+            logger.warning(
+                "%d events not recorded after %.1f s; the stream waits for the projector",
+                len(waiting),
+                now - started,
+            )
         return bool(waiting)
 
-    retrying = AsyncRetrying(
-        retry=retry_if_result(bool), wait=wait_fixed(0.01), stop=stop_after_delay(timeout_s)
-    )
-    try:
-        await retrying(still_missing)
-    except RetryError:
-        logger.warning(
-            "%d terminal events not recorded after %.0f s; sending them anyway",
-            len(waiting),
-            timeout_s,
-        )
+    if waiting:
+        await AsyncRetrying(retry=retry_if_result(bool), wait=POLL)(still_missing)
+    return found

@@ -1,4 +1,5 @@
-"""Fan-out of live events to open streams, and a memory of each recent job's latest events."""
+"""Fan-out of live events to open streams (they wake them up: streams send what the database
+has recorded), and a memory of each recent job's latest events."""
 
 from __future__ import annotations
 
@@ -57,8 +58,8 @@ class Hub:
     chain) and of its user.
 
     The recent events of each job are kept (bounded), because an event can reach the notifier
-    before the projector has stored it: a stream that starts then finds it here, not in the
-    database, and misses nothing.
+    before the projector has stored it: a job stream that starts then finds it here, waits for
+    the database to record it, and misses nothing.
     """
 
     def __init__(

@@ -17,27 +17,32 @@ from darkroom.notifier.settings import NotifierSettings
 from darkroom.notifier.tail import EventTail
 from darkroom.runtime.auth import TokenError, TokenService
 from darkroom.runtime.db import JobStore, open_database
+from darkroom.runtime.db.history import EventHistory
 from darkroom.runtime.kafka import ensure_topics
 from darkroom.runtime.serving import configure_process, serve, unauthorized
+
+
+def build_services(settings: NotifierSettings) -> Services:
+    db = open_database(settings)
+    hub = Hub(settings.sse_queue_size, settings.recent_jobs, settings.recent_events_per_job)
+    tokens = TokenService(settings.jwt_secret.get_secret_value(), settings.jwt_issuer)
+    tail = EventTail(settings, hub)
+    return Services(settings, db, JobStore(db), EventHistory(db), hub, tail, tokens)
 
 
 def create_app(settings: NotifierSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = open_database(settings)
-        hub = Hub(settings.sse_queue_size, settings.recent_jobs, settings.recent_events_per_job)
-        tail = EventTail(settings, hub)
-        tokens = TokenService(settings.jwt_secret.get_secret_value(), settings.jwt_issuer)
-        app.state.services = Services(settings, db, JobStore(db), hub, tail, tokens)
+        services = app.state.services = build_services(settings)
         await ensure_topics(settings, settings.topics.all_topics())
-        await tail.start()
-        tailing = asyncio.create_task(tail.run(), name="event-tail")
+        await services.tail.start()
+        tailing = asyncio.create_task(services.tail.run(), name="event-tail")
         yield
         tailing.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await tailing
-        await tail.stop()
-        await db.dispose()
+        await services.tail.stop()
+        await services.db.dispose()
 
     app = FastAPI(
         title="Darkroom notifier",

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sse_starlette import EventSourceResponse
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from darkroom.contracts.jobtypes import JobType
 from darkroom.notifier.hub import Hub
 from darkroom.notifier.settings import NotifierSettings
-from darkroom.notifier.streams import job_stream, user_stream
+from darkroom.notifier.streams import family_stream, job_stream, user_stream
 from darkroom.notifier.tail import EventTail
 from darkroom.runtime.auth import Principal, TokenError, TokenService
-from darkroom.runtime.db import Database, JobStore
+from darkroom.runtime.db import Database, JobRecord, JobStore
+from darkroom.runtime.db.history import EventHistory
+from darkroom.runtime.serving import reject_unknown_query
 
 router = APIRouter()
 bearer = HTTPBearer(auto_error=False)
@@ -31,6 +36,7 @@ class Services:
     settings: NotifierSettings
     db: Database
     store: JobStore
+    history: EventHistory
     hub: Hub
     tail: EventTail
     tokens: TokenService
@@ -62,37 +68,89 @@ async def stream_user(
 
 
 StreamUser = Annotated[Principal, Depends(stream_user)]
+MAX_EVENT_ID = 2**63 - 1  # a BIGINT
 
 
-@router.get("/v1/jobs/{job_id}/events", summary="A job's events as Server-Sent Events")
+def last_event_id(
+    raw: Annotated[
+        str | None,
+        Header(
+            alias="Last-Event-ID", description="The id of the last event received: resume after it."
+        ),
+    ] = None,
+) -> int | None:
+    """`Last-Event-ID` as the decimal integer every stream's ids are; anything else is a 422
+    naming the header (never a 500 from the database)."""
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_EVENT_ID:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "int_parsing",
+                    "loc": ("header", "Last-Event-ID"),
+                    "msg": "Last-Event-ID must be the decimal id of an event this stream sent",
+                    "input": raw,
+                }
+            ]
+        )
+    return int(raw)
+
+
+LastEventId = Annotated[int | None, Depends(last_event_id)]
+
+
+@router.get(
+    "/v1/jobs/{job_id}/events",
+    summary="A job's events as Server-Sent Events",
+    dependencies=[Depends(reject_unknown_query)],
+)
 async def job_events(
     job_id: uuid.UUID,
     user: StreamUser,
     services: ServicesDep,
-    last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0)] = None,
+    last_event_id: LastEventId,
 ) -> EventSourceResponse:
-    """The job's history, then its live events; closes after `job.completed` or `job.failed`.
+    """The job's history, then its live events; closes after its terminal event. A batch's or
+    chain's stream carries its children's events too.
 
-    Reconnecting with `Last-Event-ID` (EventSource does it by itself) resumes after that event.
+    Reconnecting with `Last-Event-ID` (EventSource does it by itself) resumes after that event:
+    a job's seq, or for a batch or chain the recorded id of the family's event.
     """
     record = await services.store.get_job(job_id)
     if record is None or (record.user_id != user.user_id and not user.is_admin):
         raise JobNotFound(str(job_id))
-    stream = job_stream(
-        job_id,
-        last_event_id or 0,
-        services.hub,
-        services.store,
-        services.settings.terminal_settle_s,
+    return EventSourceResponse(
+        _job_or_family_stream(record, last_event_id or 0, services),
+        ping=services.settings.sse_ping_s,
     )
-    return EventSourceResponse(stream, ping=services.settings.sse_ping_s)
 
 
-@router.get("/v1/events", summary="Live events of all the caller's jobs as Server-Sent Events")
-async def my_events(user: StreamUser, services: ServicesDep) -> EventSourceResponse:
+def _job_or_family_stream(
+    record: JobRecord, after: int, services: Services
+) -> AsyncIterator[ServerSentEvent]:
+    settle_s = services.settings.terminal_settle_s
+    if JobType(record.type).is_parent:
+        return family_stream(record.job_id, after, services.hub, services.history, settle_s)
+    return job_stream(record.job_id, after, services.hub, services.history, settle_s)
+
+
+@router.get(
+    "/v1/events",
+    summary="Live events of all the caller's jobs as Server-Sent Events",
+    dependencies=[Depends(reject_unknown_query)],
+)
+async def my_events(
+    user: StreamUser, services: ServicesDep, last_event_id: LastEventId
+) -> EventSourceResponse:
+    """Events of all the caller's jobs recorded from now on; reconnecting with `Last-Event-ID`
+    resumes after that event, with no gap and no duplicate."""
+    # The start is fixed before the response begins: a client that submits a job as soon as
+    # the stream answers 200 sees that job from its first event.
+    after = last_event_id if last_event_id is not None else await services.history.newest_id()
     return EventSourceResponse(
         user_stream(
-            user.user_id, services.hub, services.store, services.settings.terminal_settle_s
+            user.user_id, after, services.hub, services.history, services.settings.terminal_settle_s
         ),
         ping=services.settings.sse_ping_s,
     )

@@ -22,13 +22,14 @@ class NotifierSettings(SecretsCheck, KafkaSettings, DatabaseSettings, Observabil
     )
     sse_queue_size: PositiveInt = Field(
         10_000,
-        description="Events buffered per stream (about 300 bytes each) before a client that reads too "
-        "slowly is cut off; a job stream resumes with Last-Event-ID, the user stream does not yet.",
+        description="Live events queued per stream (about 300 bytes each) before a client that reads "
+        "too slowly is cut off; it reconnects and resumes with Last-Event-ID.",
     )
     terminal_settle_s: float = Field(
         10.0,
         ge=0,
-        description="Longest wait for the database to record a terminal event before it is streamed.",
+        description="A stream sends only what the database has recorded; while it waits for the "
+        "projector it logs a warning this often (seconds).",
     )
     recent_jobs: PositiveInt = Field(10_000, description="Jobs whose latest events stay in memory.")
     recent_events_per_job: PositiveInt = Field(

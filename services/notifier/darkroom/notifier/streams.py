@@ -1,76 +1,145 @@
-"""The SSE streams: a job's history then its live events; a user's live events."""
+"""The SSE streams: each is a tail of the recorded history, woken by the hub's live events.
+
+A live event is never sent as it came from Kafka: the stream waits until the database has
+judged it, then sends the accepted events after its cursor, read from the database. An event
+the projector refused is therefore never sent, live or on resume.
+"""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import aclosing
 
 from sse_starlette import ServerSentEvent
 
 from darkroom.contracts.events import JobEvent, encode_event, is_terminal
 from darkroom.notifier.consistency import when_recorded
-from darkroom.notifier.hub import Hub, StreamOverflow
-from darkroom.runtime.db import JobStore
+from darkroom.notifier.hub import Hub, StreamOverflow, Subscription
+from darkroom.runtime.db.history import EventHistory, RecordedEvent
+
+PAGE = 500  # events read per query: what a stream holds at once while catching up
+ReadAfter = Callable[[int], Awaitable[list[RecordedEvent]]]
 
 
-def to_sse(event: JobEvent, event_id: str | None) -> ServerSentEvent:
+def to_sse(event: JobEvent, event_id: str) -> ServerSentEvent:
     return ServerSentEvent(data=encode_event(event).decode(), event=event.type, id=event_id)
 
 
+async def wakeups(
+    sub: Subscription, history: EventHistory, settle_s: float, first: Sequence[JobEvent] = ()
+) -> AsyncGenerator[list[RecordedEvent], None]:
+    """Each batch the hub queued for the stream, once every event in it is recorded: the accepted
+    ones, with their recorded ids. The first batch is `first` (maybe empty), at once.
+
+    Ends when the stream fell behind the hub: the client reconnects and resumes.
+    """
+    batch = list(first)
+    while True:
+        verdicts = await when_recorded(batch, history, settle_s)
+        yield [
+            RecordedEvent(verdicts[e.event_id].id, e)
+            for e in batch
+            if verdicts[e.event_id].accepted
+        ]
+        try:
+            batch = [await sub.next(), *sub.drain()]
+        except StreamOverflow:
+            return
+
+
 async def job_stream(
-    job_id: uuid.UUID, after_seq: int, hub: Hub, store: JobStore, settle_s: float = 10.0
+    job_id: uuid.UUID, after_seq: int, hub: Hub, history: EventHistory, settle_s: float = 10.0
 ) -> AsyncIterator[ServerSentEvent]:
-    """Every event of the job with seq > after_seq, in order, once each; ends after the terminal one
-    (the last one, for a job that failed and was sent back to the queue).
+    """The job's accepted events with seq > after_seq, by seq, once each (SSE id: the seq);
+    ends after a terminal event that is the newest recorded (a job that failed and was sent
+    back to the queue goes on past its `job.failed`).
 
-    Subscribing comes before reading the history, and the hub's recent events cover what the
-    projector has not stored yet, so no event falls between history and live.
-
-    A batch's or chain's stream also carries its children's live events, without an SSE id (the
-    id stays the parent's last seq, so a reconnect resumes the parent's own events, whose
-    progress sums the children up).
+    Subscribing comes before the first read, and the hub's memory of the job's recent events
+    (maybe not recorded yet) is the first wake-up, so no event falls between history and live.
     """
     with hub.job(job_id) as sub:
-        backlog = {e.seq: e for e in sub.recent}
-        backlog.update({e.seq: e for e in await store.events_for(job_id, after_seq)})
-        last, newest = after_seq, max(backlog, default=0)
-        for seq in sorted(backlog):
-            if seq > last:
-                last = seq
-                await when_recorded([backlog[seq]], store, settle_s)
-                yield to_sse(backlog[seq], str(seq))
-                if is_terminal(backlog[seq]) and seq == newest:
-                    return  # an earlier terminal event was followed by job.requeued: go on
-        while True:
-            try:
-                event = await sub.next()
-            except StreamOverflow:
-                return  # the client reconnects with Last-Event-ID and resumes from the history
-            if event.job_id != job_id:  # a child's
-                await when_recorded([event], store, settle_s)
-                yield to_sse(event, None)
-            elif event.seq > last:
-                last = event.seq
-                await when_recorded([event], store, settle_s)
-                yield to_sse(event, str(event.seq))
-                if is_terminal(event):
+        last, fresh = after_seq, True
+        async with aclosing(wakeups(sub, history, settle_s, sub.recent)) as wakes:
+            async for woken in wakes:
+                if not fresh and all(r.event.seq <= last for r in woken):
+                    continue  # already sent, or refused: nothing new to read
+                fresh = False
+                recorded = await history.job_events_after(job_id, last)
+                for r in recorded:
+                    last = r.event.seq
+                    yield to_sse(r.event, str(last))
+                if recorded and is_terminal(recorded[-1].event):
                     return
 
 
-async def user_stream(
-    user_id: str, hub: Hub, store: JobStore, settle_s: float = 10.0
+async def family_stream(
+    parent_id: uuid.UUID, after_id: int, hub: Hub, history: EventHistory, settle_s: float = 10.0
 ) -> AsyncIterator[ServerSentEvent]:
-    """Live events of all the user's jobs (ids are `job_id:seq`); it never ends by itself.
+    """A batch's or chain's accepted events and all its children's, in recorded order, once
+    each (SSE id: the recorded id); ends after the parent's terminal event.
 
-    Events go out in batches of whatever is queued, each batch once its terminal events are
-    recorded: one database check per batch keeps the stream up with many jobs at once.
+    Children cancelled with their parent may be recorded after its `job.cancelled`; the stream
+    ends at the parent's, as a client expects.
     """
+
+    def read(cursor: int) -> Awaitable[list[RecordedEvent]]:
+        return history.family_events_after(parent_id, cursor, PAGE)
+
+    with hub.job(parent_id) as sub:  # the hub hands a parent's streams its children's events
+        woken = wakeups(sub, history, settle_s, sub.recent)
+        async with aclosing(_recorded_pages(woken, after_id, read)) as pages:
+            async for page in pages:
+                for i, r in enumerate(page):
+                    yield to_sse(r.event, str(r.id))
+                    if _ends_family(parent_id, r, page[i + 1 :]):
+                        return
+
+
+async def user_stream(
+    user_id: str, after_id: int, hub: Hub, history: EventHistory, settle_s: float = 10.0
+) -> AsyncIterator[ServerSentEvent]:
+    """The accepted events of all the user's jobs recorded after `after_id`, in recorded order,
+    once each (SSE id: the recorded id); it never ends by itself.
+
+    Events go out in batches of whatever the hub queued, each batch once it is recorded: one
+    check and one read per batch keep the stream up with many jobs at once.
+    """
+
+    def read(cursor: int) -> Awaitable[list[RecordedEvent]]:
+        return history.user_events_after(user_id, cursor, PAGE)
+
     with hub.user(user_id) as sub:
-        while True:
-            try:
-                batch = [await sub.next(), *sub.drain()]
-            except StreamOverflow:
-                return
-            await when_recorded(batch, store, settle_s)
-            for event in batch:
-                yield to_sse(event, f"{event.job_id}:{event.seq}")
+        woken = wakeups(sub, history, settle_s)
+        async with aclosing(_recorded_pages(woken, after_id, read)) as pages:
+            async for page in pages:
+                for r in page:
+                    yield to_sse(r.event, str(r.id))
+
+
+async def _recorded_pages(
+    woken_batches: AsyncGenerator[list[RecordedEvent], None], after_id: int, read: ReadAfter
+) -> AsyncGenerator[list[RecordedEvent], None]:
+    """Pages of the events after `after_id` in recorded order, read again on each wake-up that
+    may bring something new (the first always does)."""
+    cursor, fresh = after_id, True
+    async with aclosing(woken_batches):
+        async for woken in woken_batches:
+            if not fresh and all(r.id <= cursor for r in woken):
+                continue  # already sent, or refused: nothing new to read
+            fresh = False
+            while True:
+                page = await read(cursor)
+                if page:
+                    cursor = page[-1].id
+                    yield page
+                if len(page) < PAGE:
+                    break
+
+
+def _ends_family(parent_id: uuid.UUID, sent: RecordedEvent, after: list[RecordedEvent]) -> bool:
+    """Whether `sent` is the parent's terminal event and its newest (parents are not sent back
+    to the queue today, but a `job.requeued` after it would carry on, as for a job)."""
+    if sent.event.job_id != parent_id or not is_terminal(sent.event):
+        return False
+    return not any(later.event.job_id == parent_id for later in after)

@@ -8,7 +8,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, exists, func, or_, select
 
 from darkroom.contracts.events import JobEvent, job_event_adapter
 from darkroom.runtime.db.engine import Database
@@ -73,14 +73,11 @@ class EventHistory:
     ) -> list[RecordedEvent]:
         """The first `limit` accepted events after `after_id` of all the user's jobs, in recorded
         order."""
-        query = (
-            _accepted()
-            .join(jobs, jobs.c.job_id == job_events.c.job_id)
-            .where(jobs.c.user_id == user_id, job_events.c.id > after_id)
-            .order_by(job_events.c.id)
-            .limit(limit)
-        )
-        return await self._read(query)
+        # EXISTS, not a join: SQLite then walks job_events from `after_id` on (a live stream
+        # reads a few rows) instead of every event of every job of the user, then sorting.
+        owned = exists().where(jobs.c.job_id == job_events.c.job_id, jobs.c.user_id == user_id)
+        query = _accepted().where(owned, job_events.c.id > after_id)
+        return await self._read(query.order_by(job_events.c.id).limit(limit))
 
     async def newest_id(self) -> int:
         """The id of the last event recorded (0 when there is none): a stream that starts

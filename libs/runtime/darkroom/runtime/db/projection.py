@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from darkroom.contracts.events import JobEvent
@@ -25,6 +25,15 @@ from darkroom.runtime.db.rows import event_row
 from darkroom.runtime.db.tables import job_events, jobs
 
 logger = logging.getLogger(__name__)
+
+
+HISTORY_LOCK = 0x6A6F62  # one advisory lock for every writer of job_events (PostgreSQL)
+
+
+async def hold_history_lock(conn: AsyncConnection) -> None:
+    """Writers of `job_events` take turns until they commit (PostgreSQL), so ids become visible
+    in the order they were given: a stream that read event N never finds an N - 1 later."""
+    await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": HISTORY_LOCK})
 
 
 @dataclass
@@ -53,6 +62,8 @@ async def apply_changes(
             accepted.append(change.event)
         else:
             _log_refusal(change.event, verdict)
+    if lock:
+        await hold_history_lock(conn)
     stmt = insert(job_events).on_conflict_do_nothing(index_elements=["event_id"])
     await conn.execute(stmt, rows)
     await _update(conn, {job_id: job.columns for job_id, job in current.items() if job.columns})

@@ -23,7 +23,7 @@ from darkroom.jobs.records import Change, JobRecord, NewJobPlan, OutboxMessage, 
 from darkroom.runtime.db.cursor import Cursor
 from darkroom.runtime.db.engine import OUTBOX_CHANNEL, Database
 from darkroom.runtime.db.outbox import OutboxStore
-from darkroom.runtime.db.projection import apply_changes
+from darkroom.runtime.db.projection import apply_changes, hold_history_lock
 from darkroom.runtime.db.rows import event_row, new_job_row, outbox_row, record_from_row
 from darkroom.runtime.db.tables import job_events, jobs, outbox
 from darkroom.runtime.db.uploads import UploadStore
@@ -58,6 +58,8 @@ class JobStore:
         await conn.execute(insert(jobs), [new_job_row(p.job) for p in plans])
         event_rows = [event_row(e) for p in plans for e in p.events]
         if event_rows:
+            if self._lock:
+                await hold_history_lock(conn)
             await conn.execute(insert(job_events), event_rows)
         now = min(p.job.created_at for p in plans)
         await self._insert_outbox(conn, [m for p in plans for m in p.messages], now)
