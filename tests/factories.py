@@ -23,7 +23,8 @@ from darkroom.contracts.events import (
 from darkroom.contracts.jobtypes import JobType
 from darkroom.contracts.params import ImageParams
 from darkroom.contracts.requests import ImageJobRequested
-from darkroom.runtime.db import JobRecord
+from darkroom.jobs.records import JobRecord
+from darkroom.jobs.transitions import REPORTS
 
 OCCURRED_AT = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -68,6 +69,7 @@ def image_request(**overrides: Any) -> ImageJobRequested:
 
 
 def _envelope(event_type: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    """Envelope fields; a worker's report with a `request_id` gets its id from that run."""
     values: dict[str, Any] = {
         "job_id": random_job_id(),
         "user_id": random_user_id(),
@@ -77,7 +79,14 @@ def _envelope(event_type: str, overrides: dict[str, Any]) -> dict[str, Any]:
         "seq": 1,
     } | overrides
     values.setdefault(
-        "event_id", make_event_id(values["job_id"], values["attempt"], values["seq"], event_type)
+        "event_id",
+        make_event_id(
+            values["job_id"],
+            values["attempt"],
+            values["seq"],
+            event_type,
+            values.get("request_id") if event_type in REPORTS else None,
+        ),
     )
     return values
 

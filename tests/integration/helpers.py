@@ -8,7 +8,7 @@ import uuid
 import warnings
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,18 +21,19 @@ from darkroom.contracts.envelope import make_event_id, utcnow
 from darkroom.contracts.errors import ErrorCode
 from darkroom.contracts.events import (
     JobCompleted,
-    JobEvent,
     JobFailed,
     JobProgress,
     JobQueued,
     JobStarted,
-    encode_event,
 )
-from darkroom.contracts.jobtypes import JobType
+from darkroom.contracts.jobtypes import JobType, Priority
+from darkroom.contracts.topics import Topics
 from darkroom.gateway.deps import Services
 from darkroom.gateway.main import create_app
 from darkroom.gateway.settings import GatewaySettings
-from darkroom.runtime.db import NewJob, OutboxMessage
+from darkroom.jobs.plans import submit as submit_plan
+from darkroom.jobs.plans.submit import JobSpec
+from darkroom.jobs.records import NewJobPlan
 from darkroom.runtime.db.migrate import upgrade
 from tests.factories import image_params
 from tests.fixtures.db import run_in_thread
@@ -45,6 +46,7 @@ with warnings.catch_warnings():
 
 T = TypeVar("T")
 DEADLINE_S = 20.0
+TOPICS = Topics.with_suffix("helpers")  # the topics of `new_job`'s messages
 
 
 def random_user() -> str:
@@ -52,16 +54,24 @@ def random_user() -> str:
 
 
 def _envelope(
-    job_id: uuid.UUID, user_id: str, seq: int, attempt: int, kind: str, at: datetime | None
+    job_id: uuid.UUID,
+    user_id: str,
+    seq: int,
+    attempt: int,
+    kind: str,
+    at: datetime | None,
+    run: uuid.UUID | None = None,
 ) -> dict[str, Any]:
+    """A worker's report of run `run` (None: a report that names no run, never fenced)."""
     return {
-        "event_id": make_event_id(job_id, attempt, seq, kind),
+        "event_id": make_event_id(job_id, attempt, seq, kind, run),
         "job_id": job_id,
         "user_id": user_id,
         "job_type": JobType.IMAGE,
         "occurred_at": at or utcnow(),
         "attempt": attempt,
         "seq": seq,
+        "request_id": run,
     }
 
 
@@ -70,22 +80,35 @@ def queued(job_id: uuid.UUID, user_id: str, at: datetime | None = None) -> JobQu
 
 
 def started(
-    job_id: uuid.UUID, user_id: str, seq: int, attempt: int = 1, at: datetime | None = None
+    job_id: uuid.UUID,
+    user_id: str,
+    seq: int,
+    attempt: int = 1,
+    at: datetime | None = None,
+    run: uuid.UUID | None = None,
 ) -> JobStarted:
-    return JobStarted(**_envelope(job_id, user_id, seq, attempt, "job.started", at), worker_id="w1")
+    envelope = _envelope(job_id, user_id, seq, attempt, "job.started", at, run)
+    return JobStarted(**envelope, worker_id="w1")
 
 
 def progress(
-    job_id: uuid.UUID, user_id: str, seq: int, percent: int, attempt: int = 1
+    job_id: uuid.UUID,
+    user_id: str,
+    seq: int,
+    percent: int,
+    attempt: int = 1,
+    run: uuid.UUID | None = None,
 ) -> JobProgress:
     return JobProgress(
-        **_envelope(job_id, user_id, seq, attempt, "job.progress", None),
+        **_envelope(job_id, user_id, seq, attempt, "job.progress", None, run),
         percent=percent,
         message=f"{percent}%",
     )
 
 
-def completed(job_id: uuid.UUID, user_id: str, seq: int, attempt: int = 1) -> JobCompleted:
+def completed(
+    job_id: uuid.UUID, user_id: str, seq: int, attempt: int = 1, run: uuid.UUID | None = None
+) -> JobCompleted:
     asset = AssetDescriptor(
         key=f"jobs/{job_id}/0.png",
         content_type="image/png",
@@ -94,35 +117,37 @@ def completed(job_id: uuid.UUID, user_id: str, seq: int, attempt: int = 1) -> Jo
         bytes=10,
         sha256="0" * 64,
     )
-    envelope = _envelope(job_id, user_id, seq, attempt, "job.completed", None)
+    envelope = _envelope(job_id, user_id, seq, attempt, "job.completed", None, run)
     return JobCompleted(**envelope, result=JobResult(assets=[asset]))
 
 
-def failed(job_id: uuid.UUID, user_id: str, seq: int, attempt: int = 1) -> JobFailed:
-    envelope = _envelope(job_id, user_id, seq, attempt, "job.failed", None)
+def failed(
+    job_id: uuid.UUID, user_id: str, seq: int, attempt: int = 1, run: uuid.UUID | None = None
+) -> JobFailed:
+    envelope = _envelope(job_id, user_id, seq, attempt, "job.failed", None, run)
     return JobFailed(**envelope, code=ErrorCode.INTERNAL, message="boom", retryable=False)
 
 
 def new_job(
-    user_id: str, created_at: datetime | None = None, job_id: uuid.UUID | None = None
-) -> tuple[NewJob, list[JobEvent], list[OutboxMessage]]:
-    """A job as the gateway stores it: the row, its job.queued event and two outbox messages."""
-    job_id = job_id or uuid.uuid4()
-    created_at = created_at or utcnow()
-    event = queued(job_id, user_id, created_at)
-    job = NewJob(
-        job_id=job_id,
+    user_id: str,
+    created_at: datetime | None = None,
+    job_id: uuid.UUID | None = None,
+    *,
+    messages: bool = True,
+    topics: Topics = TOPICS,
+) -> NewJobPlan:
+    """An image job as the gateway stores it: the row (its run: its first request), its
+    `job.queued` and its two outbox messages (on `topics`); `messages=False`: none, as if they
+    were lost."""
+    spec = JobSpec(
+        job_id=job_id or uuid.uuid4(),
         user_id=user_id,
-        type=JobType.IMAGE,
-        params=image_params().model_dump(mode="json"),
-        created_at=created_at,
-        last_seq=1,
+        job_type=JobType.IMAGE,
+        params=image_params(),
+        priority=Priority.NORMAL,
     )
-    messages = [
-        OutboxMessage("events", str(job_id), encode_event(event), {"event-type": event.type}),
-        OutboxMessage("requests", str(job_id), b'{"job": "%s"}' % str(job_id).encode(), {}),
-    ]
-    return job, [event], messages
+    plan = submit_plan.new_job(spec, topics, created_at or utcnow())
+    return plan if messages else replace(plan, messages=())
 
 
 def times(count: int, start: datetime | None = None) -> list[datetime]:

@@ -11,9 +11,10 @@ import pytest
 from darkroom.contracts.api import CreateBatchJob, CreateImageJob
 from darkroom.contracts.events import JobEvent
 from darkroom.contracts.topics import Topics
-from darkroom.gateway.families import reactor
-from darkroom.gateway.projector import job_changes
+from darkroom.gateway.projector import reactor
 from darkroom.gateway.submit import submit_batch_job, submit_image_job
+from darkroom.jobs.records import Change
+from darkroom.jobs.transitions import update_for
 from darkroom.runtime.auth import Principal
 from darkroom.runtime.db import JobStore
 from tests.integration.helpers import completed, failed, random_user, started
@@ -27,7 +28,7 @@ def with_parent(event: JobEvent, parent_id: uuid.UUID) -> Any:
 
 
 async def apply(store: JobStore, *events: JobEvent) -> int:
-    return await store.apply_events([(e, job_changes(e)) for e in events], reactor(TOPICS))
+    return await store.apply_events([Change(e, update_for(e)) for e in events], reactor(TOPICS))
 
 
 async def test_a_batch_ends_once_when_its_last_child_ends_however_often_events_repeat(
@@ -55,6 +56,7 @@ async def test_a_batch_ends_once_when_its_last_child_ends_however_often_events_r
     assert history.count("job.completed_with_errors") == 1
     assert history[:2] == ["job.queued", "job.started"]
     assert len(parent.result["assets"]) == 2  # type: ignore[index]
+    assert parent.message == "3/3 done: 2 completed, 1 failed"
 
 
 async def test_a_chain_creates_its_next_step_once_with_the_previous_output_as_input(
@@ -74,7 +76,9 @@ async def test_a_chain_creates_its_next_step_once_with_the_previous_output_as_in
     step = children[1]
     assert step.parent_id == chain and step.status == "queued"
     assert step.params["input"]["key"] == f"jobs/{first}/0.png"
-    requests = [m for m in await store.fetch_outbox(1000) if m.topic == TOPICS.variants.requested]
+    requests = [
+        m for m in await store.outbox.fetch(100_000) if m.topic == TOPICS.variants.requested
+    ]
     assert [m.key for m in requests].count(str(step.job_id)) == 1
 
     await apply(store, with_parent(completed(step.job_id, user, 2), chain))

@@ -8,14 +8,13 @@ from datetime import timedelta
 import pytest
 
 from darkroom.contracts.envelope import utcnow
-from darkroom.contracts.events import encode_event
-from darkroom.contracts.topics import Topics
-from darkroom.gateway.projector import job_changes
-from darkroom.gateway.retry import retry_job
+from darkroom.contracts.events import JobEvent, encode_event
+from darkroom.jobs.records import Change
+from darkroom.jobs.transitions import update_for
 from darkroom.runtime.db import JobRecord, JobStore
 from darkroom.runtime.db.cursor import Cursor
-from tests.factories import job_requeued
 from tests.integration.helpers import (
+    TOPICS,
     completed,
     failed,
     new_job,
@@ -30,31 +29,31 @@ pytestmark = pytest.mark.integration
 
 
 async def _created(store: JobStore, user: str, **kwargs: object) -> JobRecord:
-    job, events, messages = new_job(user, **kwargs)  # type: ignore[arg-type]
-    await store.create_job(job, events, messages)
-    record = await store.get_job(job.job_id)
+    plan = new_job(user, **kwargs)  # type: ignore[arg-type]
+    await store.create_jobs([plan])
+    record = await store.get_job(plan.job.job_id)
     assert record is not None
     return record
 
 
-async def _apply(store: JobStore, *events: object) -> int:
-    return await store.apply_events([(e, job_changes(e)) for e in events])  # type: ignore[arg-type]
+async def _apply(store: JobStore, *events: JobEvent) -> int:
+    return await store.apply_events([Change(e, update_for(e)) for e in events])
 
 
 async def _drain_outbox(store: JobStore) -> None:
-    while rows := await store.fetch_outbox(1000):
-        await store.delete_outbox([r.id for r in rows])
+    while rows := await store.outbox.fetch(1000):
+        await store.outbox.delete([r.id for r in rows])
 
 
-async def test_create_job_stores_the_row_the_queued_event_and_the_outbox_in_order(
+async def test_create_jobs_stores_the_row_the_queued_event_and_the_outbox_in_order(
     store: JobStore,
 ) -> None:
     await _drain_outbox(store)
     user, at = random_user(), utcnow().replace(microsecond=123000)
-    job, events, messages = new_job(user, created_at=at)
-    await store.create_job(job, events, messages)
+    plan = new_job(user, created_at=at)
+    await store.create_jobs([plan])
 
-    record = await store.get_job(job.job_id)
+    record = await store.get_job(plan.job.job_id)
     assert record is not None
     assert (record.user_id, record.type, record.status, record.last_seq) == (
         user,
@@ -63,11 +62,12 @@ async def test_create_job_stores_the_row_the_queued_event_and_the_outbox_in_orde
         1,
     )
     assert (record.progress, record.attempts, record.started_at) == (0, 0, None)
-    assert record.created_at == at and record.params == job.params
-    assert await store.events_for(job.job_id) == events
-    rows = await store.fetch_outbox(10)
+    assert record.created_at == at and record.params == plan.job.params
+    assert record.run_id == plan.job.run_id is not None
+    assert await store.events_for(plan.job.job_id) == list(plan.events)
+    rows = await store.outbox.fetch(10)
     assert [(r.topic, r.key, r.payload, r.headers) for r in rows] == [
-        (m.topic, m.key, m.payload, m.headers) for m in messages
+        (m.topic, m.key, m.payload, m.headers) for m in plan.messages
     ]
     assert rows[0].id < rows[1].id
 
@@ -133,9 +133,8 @@ async def test_list_jobs_never_returns_another_users_jobs(store: JobStore) -> No
 async def test_events_for_returns_seq_order_and_honours_after_seq(store: JobStore) -> None:
     user = random_user()
     job_id = (await _created(store, user)).job_id
-    # Applied out of order: the history is still read back by seq.
-    await _apply(store, progress(job_id, user, 4, 50), started(job_id, user, 2))
-    await _apply(store, progress(job_id, user, 3, 10))
+    await _apply(store, started(job_id, user, 2), progress(job_id, user, 3, 10))
+    await _apply(store, progress(job_id, user, 4, 50))
 
     assert [e.seq for e in await store.events_for(job_id)] == [1, 2, 3, 4]
     assert [e.seq for e in await store.events_for(job_id, after_seq=2)] == [3, 4]
@@ -151,24 +150,24 @@ async def test_a_duplicate_event_changes_nothing_and_counts_zero(store: JobStore
     before = await store.get_job(job_id)
 
     assert await _apply(store, event) == 0
-    assert await _apply(store, queued(job_id, user)) == 0  # the one create_job stored
+    assert await _apply(store, queued(job_id, user)) == 0  # the one create_jobs stored
     assert await store.get_job(job_id) == before
     assert [e.seq for e in await store.events_for(job_id)] == [1, 2]
 
 
-async def test_an_older_event_is_recorded_in_history_but_does_not_change_the_row(
-    store: JobStore,
-) -> None:
+async def test_an_older_event_is_recorded_but_refused_and_never_shown(store: JobStore) -> None:
     user = random_user()
     job_id = (await _created(store, user)).job_id
     await _apply(store, started(job_id, user, 2), progress(job_id, user, 4, 80))
     before = await store.get_job(job_id)
+    late = progress(job_id, user, 3, 20)
 
-    assert await _apply(store, progress(job_id, user, 3, 20)) == 1
+    assert await _apply(store, late) == 0
     after = await store.get_job(job_id)
     assert after == before
     assert after is not None and (after.progress, after.last_seq) == (80, 4)
-    assert [e.seq for e in await store.events_for(job_id)] == [1, 2, 3, 4]
+    assert [e.seq for e in await store.events_for(job_id)] == [1, 2, 4]
+    assert await store.recorded_events([late.event_id]) == {late.event_id}
 
 
 async def test_started_sets_running_attempts_and_started_at_and_a_retry_keeps_started_at(
@@ -189,110 +188,80 @@ async def test_started_sets_running_attempts_and_started_at_and_a_retry_keeps_st
     assert retried.started_at == first_start
 
 
-async def test_after_completed_later_events_do_not_change_the_status(store: JobStore) -> None:
+async def test_after_completed_later_events_are_refused_and_the_row_is_set_once(
+    store: JobStore,
+) -> None:
     user = random_user()
     job_id = (await _created(store, user)).job_id
     await _apply(store, started(job_id, user, 2), completed(job_id, user, 3))
     done = await store.get_job(job_id)
     assert done is not None and (done.status, done.progress) == ("completed", 100)
     assert done.finished_at is not None and done.result is not None
+    assert done.message == "completed"
 
-    fresh = await _apply(store, progress(job_id, user, 4, 10), failed(job_id, user, 5))
-    assert fresh == 2  # recorded in the history...
-    assert await store.get_job(job_id) == done  # ...but the terminal row is set once
-    assert [e.seq for e in await store.events_for(job_id)] == [1, 2, 3, 4, 5]
+    later = [progress(job_id, user, 4, 10), failed(job_id, user, 5)]
+    assert await _apply(store, *later) == 0  # recorded, refused...
+    assert await store.get_job(job_id) == done  # ...and the terminal row is set once
+    assert [e.seq for e in await store.events_for(job_id)] == [1, 2, 3]
+    assert await store.recorded_events([e.event_id for e in later]) == {e.event_id for e in later}
 
 
-async def test_fetch_outbox_returns_the_oldest_first_and_delete_outbox_forgets_them(
+async def test_the_outbox_gives_the_oldest_first_and_forgets_what_is_deleted(
     store: JobStore,
 ) -> None:
     await _drain_outbox(store)
-    user = random_user()
-    first, events, messages = new_job(user)
-    await store.create_job(first, events, messages)
-    second, events2, messages2 = new_job(user)
-    await store.create_job(second, events2, messages2)
+    first, second = new_job(random_user()), new_job(random_user())
+    await store.create_jobs([first])
+    await store.create_jobs([second])
 
-    oldest = await store.fetch_outbox(3)
-    assert [r.key for r in oldest] == [str(first.job_id)] * 2 + [str(second.job_id)]
-    assert oldest[0].payload == encode_event(events[0])
-    await store.delete_outbox([r.id for r in oldest])
-    rest = await store.fetch_outbox(10)
-    assert [(r.key, r.topic) for r in rest] == [(str(second.job_id), "requests")]
-    await store.delete_outbox([r.id for r in rest])
-    assert await store.fetch_outbox(10) == [] and await store.count_outbox() == 0
+    oldest = await store.outbox.fetch(3)
+    assert [r.key for r in oldest] == [str(first.job.job_id)] * 2 + [str(second.job.job_id)]
+    assert oldest[0].payload == encode_event(first.events[0])
+    await store.outbox.delete([r.id for r in oldest])
+    rest = await store.outbox.fetch(10)
+    assert [(r.key, r.topic) for r in rest] == [(str(second.job.job_id), TOPICS.image.requested)]
+    await store.outbox.delete([r.id for r in rest])
+    assert await store.outbox.fetch(10) == [] and await store.outbox.count() == 0
+
+
+def _mixed(a: uuid.UUID, b: uuid.UUID, user: str) -> list[JobEvent]:
+    """Two jobs' events interleaved, with repeats and events older than ones before them."""
+    a_started = started(a, user, 2)
+    return [
+        progress(a, user, 3, 40),
+        a_started,
+        progress(b, user, 3, 70),
+        started(b, user, 2),
+        a_started,
+        completed(a, user, 4),
+        progress(a, user, 5, 99),
+        progress(b, user, 3, 70),
+    ]
 
 
 async def test_a_batch_mixing_jobs_repeats_and_out_of_order_events_ends_as_one_by_one_would(
     store: JobStore,
 ) -> None:
     user = random_user()
-    a, b = (await _created(store, user)).job_id, (await _created(store, user)).job_id
-    first_start = started(a, user, 2)
-    batch = [
-        progress(a, user, 3, 40),
-        first_start,
-        progress(b, user, 3, 70),
-        started(b, user, 2),
-        first_start,
-        completed(a, user, 4),
-        progress(a, user, 5, 99),
-        progress(b, user, 3, 70),
-    ]
-    assert await _apply(store, *batch) == 6  # two repeats of the same event ids are dropped
-    job_a, job_b = await store.get_job(a), await store.get_job(b)
+    a, b, c, d = [(await _created(store, user)).job_id for _ in range(4)]
+
+    in_one_batch = await _apply(store, *_mixed(a, b, user))
+    one_by_one = [await _apply(store, e) for e in _mixed(c, d, user)]
+
+    assert in_one_batch == sum(one_by_one) == 3  # repeats dropped, older and later refused
+    assert one_by_one == [1, 0, 1, 0, 0, 1, 0, 0]
+    for batched, single in ((a, c), (b, d)):
+        x, y = await store.get_job(batched), await store.get_job(single)
+        assert x is not None and y is not None
+        shown = ("status", "progress", "last_seq", "attempts", "message", "started_at")
+        assert [getattr(x, f) for f in shown] == [getattr(y, f) for f in shown]
+        assert [e.seq for e in await store.events_for(batched)] == [
+            e.seq for e in await store.events_for(single)
+        ]
+    job_a = await store.get_job(a)
     assert job_a is not None and (job_a.status, job_a.progress, job_a.last_seq) == (
         "completed",
         100,
         4,
     )
-    assert job_a.started_at == first_start.occurred_at
-    assert job_b is not None and (job_b.status, job_b.progress, job_b.last_seq) == (
-        "running",
-        70,
-        3,
-    )
-    assert [e.seq for e in await store.events_for(a)] == [1, 2, 3, 4, 5]
-
-
-async def test_a_failed_job_retried_is_queued_again_once_and_can_then_complete(
-    store: JobStore,
-) -> None:
-    user, topics = random_user(), Topics.with_suffix("retry")
-    job_id = (await _created(store, user)).job_id
-    await _apply(store, started(job_id, user, 2), failed(job_id, user, 3))
-    await _drain_outbox(store)
-
-    before = await retry_job(store, job_id, user, topics)
-    again = await retry_job(store, job_id, user, topics)  # a second click: nothing more
-
-    assert before is not None and before.status == "failed"
-    assert again is not None and again.status == "queued"
-    requeued = await store.get_job(job_id)
-    assert requeued is not None
-    assert (requeued.status, requeued.series_start, requeued.last_seq) == ("queued", 2, 4)
-    assert requeued.error is None and requeued.finished_at is None
-    sent = await store.fetch_outbox(10)
-    assert [m.topic for m in sent] == [topics.events, topics.image.requested]
-    await _apply(store, failed(job_id, user, 3))  # the old outcome again: a duplicate
-    await _apply(store, started(job_id, user, 5, attempt=2), completed(job_id, user, 6, attempt=2))
-    done = await store.get_job(job_id)
-    assert done is not None and (done.status, done.attempts) == ("completed", 2)
-    assert await retry_job(store, job_id, user, topics) == done  # completed: left alone
-    assert [e.type for e in await store.events_for(job_id)][-4:] == [
-        "job.failed",
-        "job.requeued",
-        "job.started",
-        "job.completed",
-    ]
-
-
-async def test_requeued_does_not_reopen_a_completed_job(store: JobStore) -> None:
-    user = random_user()
-    job_id = (await _created(store, user)).job_id
-    await _apply(store, started(job_id, user, 2), completed(job_id, user, 3))
-    done = await store.get_job(job_id)
-
-    await _apply(store, job_requeued(job_id=job_id, user_id=user, seq=4, attempt=2))
-
-    assert await store.get_job(job_id) == done
+    assert [e.seq for e in await store.events_for(a)] == [1, 3, 4]

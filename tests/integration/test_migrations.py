@@ -40,18 +40,18 @@ async def test_upgrade_creates_every_declared_table_and_stamps_the_head(
         tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
         version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
     assert set(metadata.tables) <= tables
-    assert version == "0004"
+    assert version == "0005"
 
 
 async def test_running_upgrade_twice_is_harmless(database: Database) -> None:
     store = JobStore(database)
-    job, events, messages = new_job(random_user())
-    await store.create_job(job, events, messages)
+    plan = new_job(random_user())
+    await store.create_jobs([plan])
 
     await upgrade(DatabaseSettings(database_url=_url(database)))
     await upgrade(DatabaseSettings(database_url=_url(database)))
 
-    assert await store.get_job(job.job_id) is not None  # data survives
+    assert await store.get_job(plan.job.job_id) is not None  # data survives
     async with database.read() as conn:
         assert await conn.run_sync(_differences) == []
         count = (await conn.execute(text("SELECT count(*) FROM alembic_version"))).scalar()

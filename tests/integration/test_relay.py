@@ -70,7 +70,7 @@ async def test_drain_publishes_every_outbox_row_then_the_outbox_is_empty(
     job_ids = {await _submit(sqlite_store, relay_settings, user) for _ in range(3)}
 
     assert await _drain(relay_settings, sqlite_store) == 6
-    assert await sqlite_store.count_outbox() == 0
+    assert await sqlite_store.outbox.count() == 0
 
     topics, bootstrap = relay_settings.topics, relay_settings.kafka_bootstrap_servers
     events = await read_topic(bootstrap, topics.events, expected=3)
@@ -96,7 +96,7 @@ async def test_drain_takes_several_rounds_when_the_outbox_is_bigger_than_a_batch
     job_ids = {await _submit(sqlite_store, relay_settings, user) for _ in range(4)}
 
     assert await _drain(relay_settings, sqlite_store, batch_size=3) == 8
-    assert await sqlite_store.count_outbox() == 0
+    assert await sqlite_store.outbox.count() == 0
     events = await read_topic(
         relay_settings.kafka_bootstrap_servers, relay_settings.topics.events, expected=4
     )
@@ -117,11 +117,11 @@ async def test_creating_a_job_on_postgresql_notifies_the_outbox_listener(
     try:
         async with outbox_notifications(db, woken.set) as listening:
             assert listening is True
-            job, events, messages = new_job(random_user())
-            await store.create_job(job, events, messages)
+            plan = new_job(random_user())
+            await store.create_jobs([plan])
             await asyncio.wait_for(woken.wait(), timeout=10)
-        rows = await store.fetch_outbox(1000)
-        await store.delete_outbox([r.id for r in rows if r.key == str(job.job_id)])
+        rows = await store.outbox.fetch(100_000)
+        await store.outbox.delete([r.id for r in rows if r.key == str(plan.job.job_id)])
     finally:
         await db.dispose()
 
@@ -136,6 +136,5 @@ async def test_a_commit_by_another_connection_wakes_the_sqlite_watch(
         woken.clear()
         await asyncio.sleep(0.05)
         assert not woken.is_set()  # nothing committed: no wake-up
-        job, events, messages = new_job(random_user())
-        await sqlite_store.create_job(job, events, messages)
+        await sqlite_store.create_jobs([new_job(random_user())])
         await asyncio.wait_for(woken.wait(), timeout=5)

@@ -3,48 +3,79 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import uuid
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from darkroom.contracts.events import JobEvent
-from darkroom.runtime.db import NewJob, OutboxMessage, OutboxRow
-from darkroom.runtime.db.store import NewJobWrite
+from darkroom.jobs.records import Change, JobRecord, NewJobPlan, Plan
+from darkroom.runtime.db import OutboxRow
 
 SEND_DEADLINE_S = 2.0
 
 
-class FakeJobStore:
-    """Records what the use cases ask of the store; `log` is shared with the fake producer."""
+class FakeOutbox:
+    """The outbox as a list; every delete is written to the shared `log`."""
 
-    def __init__(self, outbox: Sequence[OutboxRow] = (), log: list[str] | None = None) -> None:
-        self.created: list[tuple[NewJob, list[JobEvent], list[OutboxMessage]]] = []
-        self.applied: list[list[tuple[JobEvent, dict[str, Any]]]] = []
-        self.outbox = list(outbox)
+    def __init__(self, rows: Sequence[OutboxRow], log: list[str]) -> None:
+        self.rows = list(rows)
         self.deleted: list[int] = []
-        self.log = log if log is not None else []
+        self.log = log
 
-    async def create_job(
-        self, job: NewJob, events: Sequence[JobEvent], messages: Sequence[OutboxMessage]
+    async def fetch(self, limit: int) -> list[OutboxRow]:
+        return self.rows[:limit]
+
+    async def delete(self, ids: Sequence[int]) -> None:
+        self.log.append(f"delete {sorted(ids)}")
+        self.deleted.extend(ids)
+        self.rows = [r for r in self.rows if r.id not in ids]
+
+
+class FakeJobStore:
+    """Records what the use cases ask of the store; `log` is shared with the fake producer.
+
+    `jobs` are the rows `change_job`/`change_family` decide from; the plans they are handed back
+    are kept in `planned`, not applied."""
+
+    def __init__(
+        self,
+        outbox: Sequence[OutboxRow] = (),
+        log: list[str] | None = None,
+        jobs: Iterable[JobRecord] = (),
     ) -> None:
-        self.created.append((job, list(events), list(messages)))
+        self.log = log if log is not None else []
+        self.created: list[NewJobPlan] = []
+        self.applied: list[list[Change]] = []
+        self.outbox = FakeOutbox(outbox, self.log)
+        self.jobs = {job.job_id: job for job in jobs}
+        self.planned: list[Plan] = []
 
-    async def create_jobs(self, writes: Sequence[NewJobWrite]) -> None:
-        for job, events, messages in writes:
-            await self.create_job(job, events, messages)
+    async def create_jobs(self, plans: Sequence[NewJobPlan]) -> None:
+        self.created.extend(plans)
 
-    async def apply_events(
-        self, changes: Sequence[tuple[JobEvent, dict[str, Any]]], react: Any = None
-    ) -> int:
+    async def apply_events(self, changes: Sequence[Change], react: Any = None) -> int:
         self.applied.append(list(changes))
         return len(changes)
 
-    async def fetch_outbox(self, limit: int) -> list[OutboxRow]:
-        return self.outbox[:limit]
+    async def get_job(self, job_id: uuid.UUID) -> JobRecord | None:
+        return self.jobs.get(job_id)
 
-    async def delete_outbox(self, ids: Sequence[int]) -> None:
-        self.log.append(f"delete {sorted(ids)}")
-        self.deleted.extend(ids)
-        self.outbox = [r for r in self.outbox if r.id not in ids]
+    async def change_job(
+        self, job_id: uuid.UUID, decide: Callable[[JobRecord], Plan]
+    ) -> JobRecord | None:
+        record = self.jobs.get(job_id)
+        if record is not None:
+            self.planned.append(decide(record))
+        return record
+
+    async def change_family(
+        self, parent_id: uuid.UUID, decide: Callable[[JobRecord, list[JobRecord]], Plan]
+    ) -> JobRecord | None:
+        parent = self.jobs.get(parent_id)
+        if parent is not None:
+            children = [j for j in self.jobs.values() if j.parent_id == parent_id]
+            children.sort(key=lambda j: (j.created_at, str(j.job_id)))
+            self.planned.append(decide(parent, children))
+        return parent
 
 
 class FakeProducer:

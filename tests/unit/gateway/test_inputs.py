@@ -13,8 +13,7 @@ from darkroom.contracts.params import InputImage
 from darkroom.gateway.errors import InvalidInput
 from darkroom.gateway.inputs import resolve_input
 from darkroom.runtime.auth import Principal
-from darkroom.runtime.db import JobRecord
-from darkroom.runtime.db.store import UploadRecord
+from darkroom.runtime.db import JobRecord, UploadRecord
 from tests.factories import OCCURRED_AT, asset_descriptor, job_record
 
 OWNER = Principal(user_id="u-1", scope="api")
@@ -23,15 +22,20 @@ ADMIN = Principal(user_id="ops", scope="api", is_admin=True)
 LOC = ("body", "image")
 
 
+class FakeUploads:
+    def __init__(self) -> None:
+        self.records: dict[uuid.UUID, UploadRecord] = {}
+
+    async def get(self, asset_id: uuid.UUID) -> UploadRecord | None:
+        return self.records.get(asset_id)
+
+
 class FakeInputStore:
     """The two reads `resolve_input` makes, from dicts."""
 
     def __init__(self) -> None:
-        self.uploads: dict[uuid.UUID, UploadRecord] = {}
+        self.uploads = FakeUploads()
         self.jobs: dict[uuid.UUID, JobRecord] = {}
-
-    async def get_upload(self, asset_id: uuid.UUID) -> UploadRecord | None:
-        return self.uploads.get(asset_id)
 
     async def get_job(self, job_id: uuid.UUID) -> JobRecord | None:
         return self.jobs.get(job_id)
@@ -49,7 +53,7 @@ class FakeInputStore:
             sha256="0" * 64,
             created_at=OCCURRED_AT,
         )
-        self.uploads[asset_id] = upload
+        self.uploads.records[asset_id] = upload
         return upload
 
     def add_job(self, status: str, *assets: AssetDescriptor, **overrides: Any) -> JobRecord:

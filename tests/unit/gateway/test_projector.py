@@ -1,10 +1,14 @@
-"""The projection: how each event changes its job's row, and how a batch is applied."""
+"""The projection: what each event writes into its job's row (`update_for`, which the projector
+applies), and how a batch is applied."""
 
 import json
+from typing import Any
 
 from darkroom.contracts.errors import ErrorCode
-from darkroom.contracts.events import encode_event
-from darkroom.gateway.projector import decode_batch, job_changes, project
+from darkroom.contracts.events import JobEvent, encode_event
+from darkroom.gateway.projector import decode_batch, project
+from darkroom.jobs.records import Change
+from darkroom.jobs.transitions import update_for
 from tests.factories import (
     OCCURRED_AT,
     asset_descriptor,
@@ -15,6 +19,10 @@ from tests.factories import (
     job_started,
 )
 from tests.unit.gateway.fakes import FakeJobStore
+
+
+def job_changes(event: JobEvent) -> dict[str, Any]:
+    return update_for(event).columns()
 
 
 def test_queued_sets_the_status_to_queued() -> None:
@@ -47,6 +55,7 @@ def test_completed_stores_the_result_and_clears_any_error() -> None:
         "result": {"assets": [asset.model_dump(mode="json")]},
         "error": None,
         "finished_at": OCCURRED_AT,
+        "message": "completed",
     }
     json.dumps(changes["result"])  # stored in a JSON column
 
@@ -58,6 +67,7 @@ def test_failed_stores_the_error() -> None:
         "status": "failed",
         "error": {"code": "invalid_input", "message": "bad size", "retryable": False},
         "finished_at": OCCURRED_AT,
+        "message": "failed: invalid_input",
     }
 
 
@@ -84,7 +94,7 @@ async def test_project_applies_each_valid_event_with_its_changes_in_one_call() -
     fresh = await project([encode_event(e) for e in events] + [b"junk"], store)
 
     assert fresh == 3
-    assert store.applied == [[(e, job_changes(e)) for e in events]]
+    assert store.applied == [[Change(e, update_for(e)) for e in events]]
 
 
 async def test_a_batch_without_valid_events_does_not_touch_the_store() -> None:

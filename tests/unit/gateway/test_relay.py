@@ -14,7 +14,7 @@ EVENTS, REQUESTS = "jobs.events.unit", "jobs.image.requested.unit"
 
 def outbox_rows() -> list[OutboxRow]:
     """Two jobs' rows as submit writes them: each job's event, then its request."""
-    rows = []
+    rows: list[OutboxRow] = []
     for job in (uuid.uuid4(), uuid.uuid4()):
         for topic in (EVENTS, REQUESTS):
             headers = {"content-type": "application/json"}
@@ -62,14 +62,14 @@ async def test_rows_are_deleted_only_after_every_send_is_acknowledged() -> None:
     round_ = asyncio.create_task(relay.publish_round())
 
     await producer.wait_for_sends(2)
-    assert store.deleted == []
+    assert store.outbox.deleted == []
     producer.ack_all()
     await producer.wait_for_sends(4)
-    assert store.deleted == []
+    assert store.outbox.deleted == []
     producer.ack_all()
 
     assert await asyncio.wait_for(round_, 2) == 4
-    assert store.deleted == [1, 2, 3, 4]
+    assert store.outbox.deleted == [1, 2, 3, 4]
     assert log[-1] == "delete [1, 2, 3, 4]"
     assert sum(line.startswith("ack") for line in log[:-1]) == 4
 
@@ -81,8 +81,8 @@ async def test_a_failed_send_deletes_nothing_and_propagates(failing_topic: str) 
     with pytest.raises(ConnectionError):
         await relay.publish_round()
 
-    assert store.deleted == []
-    assert len(store.outbox) == 4
+    assert store.outbox.deleted == []
+    assert len(store.outbox.rows) == 4
 
 
 async def test_a_failed_event_send_keeps_the_requests_unsent() -> None:
@@ -98,7 +98,7 @@ async def test_an_empty_outbox_publishes_nothing() -> None:
     relay, store, producer, _ = relay_with([])
 
     assert await relay.publish_round() == 0
-    assert producer.sent == [] and store.deleted == []
+    assert producer.sent == [] and store.outbox.deleted == []
 
 
 async def test_drain_publishes_until_the_outbox_is_empty() -> None:
@@ -106,4 +106,4 @@ async def test_drain_publishes_until_the_outbox_is_empty() -> None:
     relay.batch_size = 3
 
     assert await relay.drain() == 4
-    assert store.outbox == [] and store.deleted == [1, 2, 3, 4]
+    assert store.outbox.rows == [] and store.outbox.deleted == [1, 2, 3, 4]

@@ -22,7 +22,8 @@ async def submit(**body: Any) -> tuple[NewJob, JobQueued, list[OutboxMessage], s
     accepted = await submit_image_job(
         create_image_job(**body), Principal(user_id=user_id, scope="api"), store, TOPICS
     )
-    [(job, [queued], messages)] = store.created
+    [plan] = store.created
+    job, [queued], messages = plan.job, plan.events, list(plan.messages)
     assert job.job_id == queued.job_id == accepted.job_id
     assert isinstance(queued, JobQueued)
     return job, queued, messages, user_id
@@ -47,6 +48,12 @@ async def test_the_request_starts_attempt_1_at_seq_2() -> None:
     assert (request.job_id, request.user_id) == (job.job_id, user_id)
     assert (request.attempt, request.first_seq) == (1, 2)
     assert request.params == queued.params
+
+
+async def test_job_queued_announces_the_first_request_as_the_jobs_run() -> None:
+    job, queued, messages, _ = await submit()
+
+    assert queued.request_id == request_of(messages).request_id == job.run_id
 
 
 async def test_the_event_message_comes_before_the_request_both_keyed_by_job_id() -> None:

@@ -7,13 +7,13 @@ from typing import Any
 
 from darkroom.contracts.api import CreateBatchJob
 from darkroom.contracts.events import JobQueued
-from darkroom.contracts.jobtypes import JobType
+from darkroom.contracts.jobtypes import JobType, Priority
 from darkroom.contracts.params import MAX_SEED, BatchParams, ChainParams, UpscaleStep, VariantsStep
 from darkroom.contracts.requests import ImageJobRequested
 from darkroom.contracts.topics import Topics
 from darkroom.gateway.submit import Accepted, submit_batch_job, submit_image_job
+from darkroom.jobs.records import NewJobPlan
 from darkroom.runtime.auth import Principal
-from darkroom.runtime.db.store import NewJobWrite
 from tests.factories import create_image_job, random_user_id
 
 TOPICS = Topics.with_suffix("unit")
@@ -24,17 +24,17 @@ class RecordingWriter:
     """Keeps each `create_jobs` call as it came: one call is one transaction."""
 
     def __init__(self) -> None:
-        self.calls: list[list[NewJobWrite]] = []
+        self.calls: list[list[NewJobPlan]] = []
 
-    async def create_jobs(self, writes: Sequence[NewJobWrite]) -> None:
-        self.calls.append(list(writes))
+    async def create_jobs(self, plans: Sequence[NewJobPlan]) -> None:
+        self.calls.append(list(plans))
 
 
-async def submit_batch(**body: Any) -> tuple[Accepted, list[NewJobWrite], str]:
+async def submit_batch(**body: Any) -> tuple[Accepted, list[NewJobPlan], str]:
     writer, user_id = RecordingWriter(), random_user_id()
     accepted = await submit_batch_job(
         CreateBatchJob.model_validate({"prompts": PROMPTS} | body),
-        Principal(user_id=user_id, scope="api"),
+        Principal(user_id=user_id, scope="api", priorities=frozenset({Priority.HIGH})),
         writer,
         TOPICS,
     )
@@ -42,9 +42,8 @@ async def submit_batch(**body: Any) -> tuple[Accepted, list[NewJobWrite], str]:
     return accepted, writes, user_id
 
 
-def request_of(write: NewJobWrite) -> ImageJobRequested:
-    _, _, messages = write
-    [_, request] = messages
+def request_of(write: NewJobPlan) -> ImageJobRequested:
+    [_, request] = write.messages
     assert request.topic == TOPICS.image.requested
     return ImageJobRequested.model_validate_json(request.payload)
 
@@ -52,11 +51,11 @@ def request_of(write: NewJobWrite) -> ImageJobRequested:
 async def test_a_batch_writes_its_parent_and_every_child_in_one_call() -> None:
     accepted, writes, user_id = await submit_batch()
 
-    parent, *kids = [job for job, _, _ in writes]
+    parent, *kids = [w.job for w in writes]
     assert (parent.job_id, parent.type, parent.parent_id) == (accepted.job_id, "batch", None)
     assert [k.type for k in kids] == ["image"] * len(PROMPTS)
     assert {k.parent_id for k in kids} == {parent.job_id}
-    assert {job.user_id for job, _, _ in writes} == {user_id}
+    assert {w.job.user_id for w in writes} == {user_id}
     assert [k.params["prompt"] for k in kids] == PROMPTS
     assert (accepted.type, accepted.children) == (JobType.BATCH, [k.job_id for k in kids])
 
@@ -64,28 +63,28 @@ async def test_a_batch_writes_its_parent_and_every_child_in_one_call() -> None:
 async def test_batch_children_use_consecutive_seeds_from_the_given_one() -> None:
     _, writes, _ = await submit_batch(seed=1000)
 
-    assert [job.params["seed"] for job, _, _ in writes[1:]] == [1000, 1001, 1002, 1003]
+    assert [w.job.params["seed"] for w in writes[1:]] == [1000, 1001, 1002, 1003]
     assert [request_of(w).params.seed for w in writes[1:]] == [1000, 1001, 1002, 1003]
 
 
 async def test_batch_seeds_wrap_around_past_the_largest_seed() -> None:
     _, writes, _ = await submit_batch(seed=MAX_SEED - 1)
 
-    assert [job.params["seed"] for job, _, _ in writes[1:]] == [MAX_SEED - 1, MAX_SEED, 0, 1]
+    assert [w.job.params["seed"] for w in writes[1:]] == [MAX_SEED - 1, MAX_SEED, 0, 1]
 
 
 async def test_a_batch_without_a_seed_still_gives_consecutive_seeds() -> None:
     _, writes, _ = await submit_batch()
 
-    base = writes[1][0].params["seed"]
-    seeds = [job.params["seed"] for job, _, _ in writes[1:]]
+    base = writes[1].job.params["seed"]
+    seeds = [w.job.params["seed"] for w in writes[1:]]
     assert seeds == [(base + i) % (MAX_SEED + 1) for i in range(len(PROMPTS))]
 
 
 async def test_batch_jobs_are_created_in_prompt_order_after_their_parent() -> None:
     accepted, writes, _ = await submit_batch()
 
-    created = [job.created_at for job, _, _ in writes]
+    created = [w.job.created_at for w in writes]
     assert created == sorted(created)
     assert len(set(created)) == len(created)
     assert created[0] == accepted.created_at
@@ -94,7 +93,8 @@ async def test_batch_jobs_are_created_in_prompt_order_after_their_parent() -> No
 async def test_each_batch_child_is_queued_and_requested_with_its_parent_id() -> None:
     accepted, writes, _ = await submit_batch(priority="high")
 
-    for job, [queued], messages in writes[1:]:
+    for write in writes[1:]:
+        job, [queued], messages = write.job, write.events, write.messages
         assert isinstance(queued, JobQueued)
         assert (queued.job_id, queued.parent_id) == (job.job_id, accepted.job_id)
         assert [m.topic for m in messages] == [TOPICS.events, TOPICS.image.requested_high]
@@ -109,8 +109,9 @@ async def test_each_batch_child_is_queued_and_requested_with_its_parent_id() -> 
 async def test_the_batch_parent_is_queued_but_never_requested_from_a_worker() -> None:
     _, writes, _ = await submit_batch(width=256, height=128)
 
-    job, [queued], messages = writes[0]
+    job, [queued], messages = writes[0].job, writes[0].events, writes[0].messages
     assert [m.topic for m in messages] == [TOPICS.events]
+    assert queued.request_id is None and job.run_id is None
     assert isinstance(queued, JobQueued)
     assert isinstance(queued.params, BatchParams)
     assert queued.params.prompts == tuple(PROMPTS)
@@ -125,7 +126,8 @@ async def test_an_image_job_with_then_is_a_chain_parent_and_its_first_step() -> 
 
     accepted = await submit_image_job(body, user, writer, TOPICS)
 
-    [[(parent, [parent_queued], parent_messages), (step, _, step_messages)]] = writer.calls
+    [[parent_write, step_write]] = writer.calls
+    parent, step, [parent_queued] = parent_write.job, step_write.job, parent_write.events
     assert (accepted.job_id, accepted.type, accepted.children) == (
         parent.job_id,
         JobType.CHAIN,
@@ -137,8 +139,8 @@ async def test_an_image_job_with_then_is_a_chain_parent_and_its_first_step() -> 
     assert chain.steps == (UpscaleStep(scale=4), VariantsStep())
     assert chain.first.model_dump(mode="json") == step.params
     assert isinstance(parent_queued, JobQueued) and parent_queued.job_type == "chain"
-    assert [m.topic for m in parent_messages] == [TOPICS.events]
-    request = ImageJobRequested.model_validate_json(step_messages[1].payload)
+    assert [m.topic for m in parent_write.messages] == [TOPICS.events]
+    request = ImageJobRequested.model_validate_json(step_write.messages[1].payload)
     assert (request.parent_id, request.params.seed) == (parent.job_id, 5)
 
 
@@ -149,5 +151,6 @@ async def test_an_image_job_without_then_is_a_single_job_with_no_children() -> N
         create_image_job(), Principal(user_id="u-1", scope="api"), writer, TOPICS
     )
 
-    [[(job, _, _)]] = writer.calls
+    [[write]] = writer.calls
+    job = write.job
     assert (accepted.type, accepted.children, job.parent_id) == (JobType.IMAGE, [], None)

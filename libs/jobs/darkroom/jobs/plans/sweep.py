@@ -96,8 +96,8 @@ def _fail(
     failed = numbering.make(
         JobFailed,
         code=ErrorCode.STALLED,
-        message=f"no worker reported on the job for {rules.stalled_after_s:g} s, "
-        f"{record.attempts} times",
+        message=f"no worker reported on the job for {quiet_for(record, rules).total_seconds():g} s, "
+        f"{attempt - record.series_start} times",
         retryable=True,
     )
     plan = Plan([Change(failed, update_for(failed))], [event_message(topics, failed)])

@@ -94,7 +94,7 @@ async def _run(request: R, origin: Origin, ports: AttemptPorts, work: Work[R]) -
     finally:
         beat.cancel()
         await asyncio.gather(beat, return_exceptions=True)
-        ports.cancels.unwatch(request.job_id)
+        ports.cancels.unwatch(request.job_id, request.request_id)
     if ports.cancels.superseded(request.request_id) is not None:
         logger.warning(
             "job %s: this run was superseded by another: stopped", request.job_id, extra=log

@@ -38,7 +38,9 @@ class CancelRegistry:
     def __init__(self, capacity: int = REMEMBERED) -> None:
         self._cancels: OrderedDict[uuid.UUID, CancelRequested] = OrderedDict()
         self._superseded: OrderedDict[uuid.UUID, RunSuperseded] = OrderedDict()
-        self._watchers: dict[uuid.UUID, tuple[uuid.UUID | None, asyncio.Event]] = {}
+        # Per job, per run (request): two runs of one job can share a process (a stalled one and
+        # the run that replaced it), each with its own wake-up.
+        self._watchers: dict[uuid.UUID, dict[uuid.UUID | None, asyncio.Event]] = {}
         self._capacity = capacity
 
     def add(self, message: ControlMessage) -> None:
@@ -54,9 +56,10 @@ class CancelRegistry:
                 assert_never(message)
 
     def _wake(self, job_id: uuid.UUID, run: uuid.UUID | None) -> None:
-        watcher = self._watchers.get(job_id)
-        if watcher is not None and (run is None or watcher[0] == run):
-            watcher[1].set()
+        """Wake every run of the job (a cancel), or the superseded run only."""
+        for watched, watcher in self._watchers.get(job_id, {}).items():
+            if run is None or watched == run:
+                watcher.set()
 
     def get(self, job_id: uuid.UUID) -> CancelRequested | None:
         return self._cancels.get(job_id)
@@ -68,13 +71,16 @@ class CancelRegistry:
     def watch(self, job_id: uuid.UUID, request_id: uuid.UUID | None = None) -> asyncio.Event:
         """An event set when the job is cancelled or this run superseded (at once if it was)."""
         watcher = asyncio.Event()
-        self._watchers[job_id] = (request_id, watcher)
+        self._watchers.setdefault(job_id, {})[request_id] = watcher
         if job_id in self._cancels or (request_id is not None and request_id in self._superseded):
             watcher.set()
         return watcher
 
-    def unwatch(self, job_id: uuid.UUID) -> None:
-        self._watchers.pop(job_id, None)
+    def unwatch(self, job_id: uuid.UUID, request_id: uuid.UUID | None = None) -> None:
+        runs = self._watchers.get(job_id, {})
+        runs.pop(request_id, None)
+        if not runs:
+            self._watchers.pop(job_id, None)
 
 
 def _remember(

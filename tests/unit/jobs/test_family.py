@@ -11,6 +11,7 @@ from darkroom.contracts.assets import AssetDescriptor, JobResult
 from darkroom.contracts.envelope import make_event_id
 from darkroom.contracts.errors import ErrorCode
 from darkroom.contracts.events import (
+    JobCancelled,
     JobCompleted,
     JobCompletedWithErrors,
     JobEvent,
@@ -28,9 +29,8 @@ from darkroom.contracts.params import (
 )
 from darkroom.contracts.requests import UpscaleJobRequested
 from darkroom.contracts.topics import Topics
-from darkroom.gateway.families import plan_family
-from darkroom.runtime.db import JobRecord
-from darkroom.runtime.db.store import FamilyChange
+from darkroom.jobs.plans.family import plan_family, tally
+from darkroom.jobs.records import JobRecord, Plan
 from tests.factories import OCCURRED_AT, asset_descriptor, image_params, job_record
 
 TOPICS = Topics.with_suffix("unit")
@@ -78,16 +78,11 @@ def children(parent: JobRecord, *specs: tuple[str, dict[str, Any]]) -> list[JobR
     return made
 
 
-def assets_of(record: JobRecord) -> list[AssetDescriptor]:
-    assert record.result is not None
-    return JobResult.model_validate(record.result).assets
+def events_of(plan: Plan) -> list[JobEvent]:
+    return [change.event for change in plan.changes]
 
 
-def events_of(change: FamilyChange) -> list[JobEvent]:
-    return [event for event, _ in change.events]
-
-
-def plan(parent: JobRecord, kids: list[JobRecord]) -> FamilyChange:
+def plan(parent: JobRecord, kids: list[JobRecord]) -> Plan:
     return plan_family(parent, kids, TOPICS, NOW)
 
 
@@ -95,17 +90,17 @@ def test_the_first_child_to_start_starts_the_batch() -> None:
     parent = batch("queued", last_seq=1)
     kids = children(parent, ("running", {"progress": 30}), ("queued", {}), ("queued", {}))
 
-    change = plan(parent, kids)
+    decided = plan(parent, kids)
 
-    started, progress = events_of(change)
+    started, progress = events_of(decided)
     assert (started.type, started.seq, started.attempt) == ("job.started", 2, 1)
     assert started.event_id == make_event_id(parent.job_id, 1, 2, "job.started")
     assert isinstance(progress, JobProgress)
     assert (progress.seq, progress.percent) == (3, 10)
     assert progress.event_id == make_event_id(parent.job_id, 1, 3, "job.progress")
-    assert [m.topic for m in change.messages] == [TOPICS.events] * 2
-    assert [parse_event(m.payload) for m in change.messages] == [started, progress]
-    assert change.new_jobs == []
+    assert [m.topic for m in decided.messages] == [TOPICS.events] * 2
+    assert [parse_event(m.payload) for m in decided.messages] == [started, progress]
+    assert decided.new_jobs == []
 
 
 def test_batch_progress_is_the_mean_of_its_children_with_ended_ones_at_100() -> None:
@@ -122,7 +117,7 @@ def test_batch_progress_is_the_mean_of_its_children_with_ended_ones_at_100() -> 
 
     assert isinstance(progress, JobProgress)
     assert (progress.seq, progress.percent) == (10, (100 + 100 + 50 + 0) // 4)
-    assert progress.message == "2/4 done, 1 failed"
+    assert progress.message == "2/4 done: 1 completed, 1 failed"
 
 
 def test_batch_progress_is_not_emitted_again_when_it_did_not_change() -> None:
@@ -137,7 +132,7 @@ def test_batch_progress_is_not_emitted_again_when_it_did_not_change() -> None:
         message=progress.message,  # type: ignore[union-attr]
     )
 
-    assert plan(moved, children(moved, ("running", {"progress": 40}), ("queued", {}))).events == []
+    assert plan(moved, children(moved, ("running", {"progress": 40}), ("queued", {}))) == Plan()
 
 
 def test_a_batch_whose_children_all_completed_completes_with_their_assets_in_order() -> None:
@@ -166,7 +161,8 @@ def test_a_batch_with_some_failed_children_completes_with_errors_listing_exactly
     ]
     assert event.failed_children[0].code is ErrorCode.INPUT_REFUSED
     assert event.failed_children[1].code is None
-    assert event.result.assets == [*assets_of(kids[0]), *assets_of(kids[3])]
+    completed = [JobResult.model_validate(k.result).assets for k in (kids[0], kids[3])]
+    assert event.result.assets == [*completed[0], *completed[1]]
 
 
 def test_a_batch_none_of_whose_children_completed_fails_with_children_failed() -> None:
@@ -180,6 +176,26 @@ def test_a_batch_none_of_whose_children_completed_fails_with_children_failed() -
     assert "none of the 2 children completed" in event.message
 
 
+@pytest.mark.parametrize(
+    ("statuses", "note"),
+    [
+        (("completed", "completed"), "2/2 done: 2 completed"),
+        (("completed", "failed", "cancelled"), "3/3 done: 1 completed, 1 failed, 1 cancelled"),
+        (("failed", "cancelled"), "2/2 done: 1 failed, 1 cancelled"),
+    ],
+)
+def test_a_batchs_final_event_leaves_its_tally_as_the_rows_message(
+    statuses: tuple[str, ...], note: str
+) -> None:
+    parent = batch("running", size=len(statuses))
+    kids = children(parent, *((status, {}) for status in statuses))
+
+    [change] = plan(parent, kids).changes
+
+    assert change.event.type in ("job.completed", "job.completed_with_errors", "job.failed")
+    assert change.update.message == note == tally(kids)
+
+
 @pytest.mark.parametrize("status", ["completed", "completed_with_errors", "failed", "cancelled"])
 def test_a_parent_that_has_ended_never_moves(status: str) -> None:
     parent = batch(status, size=2)
@@ -187,8 +203,8 @@ def test_a_parent_that_has_ended_never_moves(status: str) -> None:
 
     ended_chain = chain(status)
 
-    assert plan(parent, kids) == FamilyChange()
-    assert plan(ended_chain, children(ended_chain, ("completed", {}))) == FamilyChange()
+    assert plan(parent, kids) == Plan()
+    assert plan(ended_chain, children(ended_chain, ("completed", {}))) == Plan()
 
 
 def test_a_completed_chain_step_queues_the_next_step_on_its_first_output() -> None:
@@ -196,9 +212,10 @@ def test_a_completed_chain_step_queues_the_next_step_on_its_first_output() -> No
     first, second = asset_descriptor(), asset_descriptor()
     kids = children(parent, ("completed", {"result": result_of(first, second)}))
 
-    change = plan(parent, kids)
+    decided = plan(parent, kids)
 
-    [(job, [queued], messages)] = change.new_jobs
+    [step] = decided.new_jobs
+    job, [queued], messages = step.job, step.events, step.messages
     assert (job.type, job.parent_id, job.user_id) == ("upscale", parent.job_id, parent.user_id)
     params = UpscaleParams.model_validate(job.params)
     assert (params.input.key, params.scale) == (first.key, 2)
@@ -206,7 +223,8 @@ def test_a_completed_chain_step_queues_the_next_step_on_its_first_output() -> No
     assert [m.topic for m in messages] == [TOPICS.events, TOPICS.upscale.requested]
     request = UpscaleJobRequested.model_validate_json(messages[1].payload)
     assert (request.job_id, request.parent_id) == (job.job_id, parent.job_id)
-    [progress] = events_of(change)
+    assert request.request_id == queued.request_id == job.run_id
+    [progress] = events_of(decided)
     assert isinstance(progress, JobProgress)
     assert (progress.seq, progress.percent) == (5, 33)
     assert progress.message == "step 2 of 3 (upscale) queued"
@@ -216,12 +234,12 @@ def test_the_next_chain_step_gets_the_same_job_id_from_the_same_family() -> None
     parent = chain("running")
     kids = children(parent, ("completed", {}))
 
-    [(once, _, _)] = plan(parent, kids).new_jobs
-    [(again, _, _)] = plan(parent, kids).new_jobs
-    [(other, _, _)] = plan(chain("running"), kids).new_jobs
+    [once] = plan(parent, kids).new_jobs
+    [again] = plan(parent, kids).new_jobs
+    [other] = plan(chain("running"), kids).new_jobs
 
-    assert once.job_id == again.job_id
-    assert other.job_id != once.job_id
+    assert once.job.job_id == again.job.job_id
+    assert other.job.job_id != once.job.job_id
 
 
 def test_a_chain_completes_with_the_last_steps_assets() -> None:
@@ -234,26 +252,41 @@ def test_a_chain_completes_with_the_last_steps_assets() -> None:
         ("completed", {"result": result_of(*variants)}),
     )
 
-    change = plan(parent, kids)
+    decided = plan(parent, kids)
 
-    [completed] = events_of(change)
+    [change] = decided.changes
+    completed = change.event
     assert isinstance(completed, JobCompleted)
     assert completed.seq == 9
     assert completed.event_id == make_event_id(parent.job_id, 1, 9, "job.completed")
     assert completed.result.assets == variants
-    assert change.new_jobs == []
+    assert change.update.message == "completed all 3 steps"
+    assert decided.new_jobs == []
 
 
 def test_a_failed_chain_step_fails_the_chain_naming_the_step() -> None:
     parent = chain("running", last_seq=6)
     kids = children(parent, ("completed", {}), ("failed", {}))
 
-    [failed] = events_of(plan(parent, kids))
+    [change] = plan(parent, kids).changes
 
+    failed = change.event
     assert isinstance(failed, JobFailed)
     assert (failed.seq, failed.code, failed.retryable) == (7, ErrorCode.STEP_FAILED, False)
     assert "step 2 of 3 (upscale" in failed.message
     assert "input_refused: input gone" in failed.message
+    assert change.update.message == failed.message[:200]
+
+
+def test_a_cancelled_chain_step_cancels_the_chain() -> None:
+    parent = chain("running", last_seq=6)
+    kids = children(parent, ("completed", {}), ("cancelled", {}))
+
+    [change] = plan(parent, kids).changes
+
+    assert isinstance(change.event, JobCancelled)
+    assert (change.event.cancelled_by, change.event.while_running) == ("orchestrator", True)
+    assert change.update.message == f"step 2 of 3 (upscale, job {kids[1].job_id}) was cancelled"
 
 
 def test_a_running_chain_step_moves_the_chain_within_that_steps_share() -> None:
