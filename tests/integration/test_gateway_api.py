@@ -63,7 +63,7 @@ def test_a_submitted_job_is_stored_with_its_event_and_request_in_the_outbox(
     record = gw.call(gw.services.store.get_job, job_id)
     assert record is not None and (record.user_id, record.status) == (user, "queued")
     assert record.params["width"] == 512 and record.params["seed"] == 7
-    rows = gw.call(gw.services.store.fetch_outbox, 10)
+    rows = gw.call(gw.services.store.outbox.fetch, 10)
     topics = gw.settings.topics
     assert [(r.topic, r.key) for r in rows] == [
         (topics.events, str(job_id)),
@@ -79,7 +79,7 @@ def test_a_request_without_a_token_is_401_with_www_authenticate_bearer(
     response = gw.client.post("/v1/jobs/image", json=BODY)
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == "Bearer"
-    assert gw.call(gw.services.store.count_outbox) == 0
+    assert gw.call(gw.services.store.outbox.count) == 0
 
 
 def _signed_elsewhere(secret: str | None, issuer: str = "darkroom") -> Callable[[str], str]:
@@ -111,7 +111,7 @@ def test_a_stream_token_on_the_api_is_403(gw: RunningGateway) -> None:
     headers = _bearer(token_for(random_user(), scope="stream"))
     assert gw.client.get("/v1/jobs", headers=headers).status_code == 403
     assert gw.client.post("/v1/jobs/image", json=BODY, headers=headers).status_code == 403
-    assert gw.call(gw.services.store.count_outbox) == 0
+    assert gw.call(gw.services.store.outbox.count) == 0
 
 
 @pytest.mark.parametrize("suffix", ["", "/events"])
@@ -145,7 +145,7 @@ def test_a_bad_body_is_422_naming_the_field_and_stores_nothing(
     response = gw.client.post("/v1/jobs/image", json={**BODY, **change}, headers=auth("alice"))
     assert response.status_code == 422
     assert ["body", field] in [e["loc"] for e in response.json()["detail"]]
-    assert gw.call(gw.services.store.count_outbox) == 0
+    assert gw.call(gw.services.store.outbox.count) == 0
 
 
 def test_width_without_height_is_422_naming_height_in_loc_and_stores_nothing(
@@ -154,7 +154,7 @@ def test_width_without_height_is_422_naming_height_in_loc_and_stores_nothing(
     body = {"prompt": "a red fox", "width": 512}
     response = gw.client.post("/v1/jobs/image", json=body, headers=auth("alice"))
     assert response.status_code == 422
-    assert gw.call(gw.services.store.count_outbox) == 0
+    assert gw.call(gw.services.store.outbox.count) == 0
     locs = [e["loc"] for e in response.json()["detail"]]
     assert any("height" in loc for loc in locs), response.json()
 
