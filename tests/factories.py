@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from darkroom.contracts.api import CreateImageJob
@@ -177,3 +177,19 @@ def job_record(status: str, **overrides: Any) -> JobRecord:
         "finished_at": None,
     } | overrides
     return JobRecord(**values)
+
+
+def batch_family(parent_status: str, *statuses: str) -> tuple[JobRecord, list[JobRecord]]:
+    """A batch in `parent_status` and one child per status, oldest first (a child that is not
+    queued has run once)."""
+    parent = job_record(parent_status, type="batch", attempts=1, last_seq=6)
+    children = [
+        job_record(
+            status,
+            parent_id=parent.job_id,
+            attempts=0 if status == "queued" else 1,
+            created_at=OCCURRED_AT + timedelta(microseconds=index),
+        )
+        for index, status in enumerate(statuses, start=1)
+    ]
+    return parent, children

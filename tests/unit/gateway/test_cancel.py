@@ -2,27 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from darkroom.gateway.cancel import answer, answer_family
-from darkroom.jobs.records import JobRecord
-from tests.factories import OCCURRED_AT, job_record
-
-
-def family(parent_status: str, *statuses: str) -> tuple[JobRecord, list[JobRecord]]:
-    parent = job_record(parent_status, type="batch", attempts=1, last_seq=6)
-    children = [
-        job_record(
-            status,
-            parent_id=parent.job_id,
-            attempts=0 if status == "queued" else 1,
-            created_at=OCCURRED_AT + timedelta(microseconds=index),
-        )
-        for index, status in enumerate(statuses, start=1)
-    ]
-    return parent, children
+from tests.factories import batch_family, job_record
 
 
 @pytest.mark.parametrize("status", ["queued", "retrying"])
@@ -59,7 +42,9 @@ def test_cancelling_an_ended_job_says_nothing_changed(status: str, outcome: str)
 
 
 def test_the_answer_counts_waiting_and_running_children() -> None:
-    parent, children = family("running", "queued", "retrying", "running", "completed", "failed")
+    parent, children = batch_family(
+        "running", "queued", "retrying", "running", "completed", "failed"
+    )
 
     result = answer_family(parent.job_id, parent, children)
 
@@ -73,7 +58,7 @@ def test_the_answer_counts_waiting_and_running_children() -> None:
     ("status", "outcome"), [("completed", "already_finished"), ("cancelled", "already_cancelled")]
 )
 def test_the_answer_for_an_ended_family_says_nothing_changed(status: str, outcome: str) -> None:
-    parent, children = family(status, "completed")
+    parent, children = batch_family(status, "completed")
 
     result = answer_family(parent.job_id, parent, children)
 

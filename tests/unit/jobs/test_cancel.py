@@ -3,7 +3,7 @@ at once, a running one asked to stop, a family's parent last."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
@@ -13,7 +13,7 @@ from darkroom.contracts.events import JobCancelled, parse_event
 from darkroom.contracts.topics import Topics
 from darkroom.jobs.plans.cancel import plan_cancel, plan_cancel_family
 from darkroom.jobs.records import JobRecord, Plan
-from tests.factories import OCCURRED_AT, job_record
+from tests.factories import batch_family, job_record
 
 TOPICS = Topics.with_suffix("unit")
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
@@ -21,20 +21,6 @@ NOW = datetime(2026, 11, 23, tzinfo=UTC)
 
 def job(status: str, last_seq: int = 3, attempts: int = 1) -> JobRecord:
     return job_record(status, last_seq=last_seq, attempts=attempts)
-
-
-def family(parent_status: str, *statuses: str) -> tuple[JobRecord, list[JobRecord]]:
-    parent = job_record(parent_status, type="batch", attempts=1, last_seq=6)
-    children = [
-        job_record(
-            status,
-            parent_id=parent.job_id,
-            attempts=0 if status == "queued" else 1,
-            created_at=OCCURRED_AT + timedelta(microseconds=index),
-        )
-        for index, status in enumerate(statuses, start=1)
-    ]
-    return parent, children
 
 
 @pytest.mark.parametrize("status", ["queued", "retrying"])
@@ -77,7 +63,7 @@ def test_cancelling_an_ended_job_changes_nothing(status: str) -> None:
 
 
 def test_waiting_children_are_cancelled_and_running_ones_only_asked_to_stop() -> None:
-    parent, (queued, retrying, running, done) = family(
+    parent, (queued, retrying, running, done) = batch_family(
         "running", "queued", "retrying", "running", "completed"
     )
 
@@ -96,7 +82,7 @@ def test_waiting_children_are_cancelled_and_running_ones_only_asked_to_stop() ->
 
 
 def test_the_parents_cancellation_is_the_last_message() -> None:
-    parent, children = family("running", "queued", "running", "queued")
+    parent, children = batch_family("running", "queued", "running", "queued")
 
     messages = plan_cancel_family(parent, children, "u-1", TOPICS, NOW).messages
 
@@ -116,7 +102,7 @@ def test_the_parents_cancellation_is_the_last_message() -> None:
 def test_the_parent_was_cancelled_while_running_only_if_a_child_still_runs(
     statuses: tuple[str, ...], while_running: bool
 ) -> None:
-    parent, children = family("running", *statuses)
+    parent, children = batch_family("running", *statuses)
 
     plan = plan_cancel_family(parent, children, "u-1", TOPICS, NOW)
 
@@ -127,6 +113,6 @@ def test_the_parent_was_cancelled_while_running_only_if_a_child_still_runs(
 
 @pytest.mark.parametrize("status", ["completed", "completed_with_errors", "failed", "cancelled"])
 def test_cancelling_an_ended_family_changes_nothing(status: str) -> None:
-    parent, children = family(status, "queued", "running")
+    parent, children = batch_family(status, "queued", "running")
 
     assert plan_cancel_family(parent, children, "u-1", TOPICS, NOW) == Plan()

@@ -25,7 +25,7 @@ from darkroom.contracts.params import parse_params
 from darkroom.contracts.topics import Topics
 from darkroom.jobs.messages import control_message, event_message, rerun_message
 from darkroom.jobs.numbering import EventNumbering
-from darkroom.jobs.records import Change, JobRecord, Plan
+from darkroom.jobs.records import Change, JobRecord, OutboxMessage, Plan
 from darkroom.jobs.transitions import update_for
 
 WAITING = frozenset({JobStatus.QUEUED.value, JobStatus.RETRYING.value})
@@ -77,15 +77,7 @@ def plan_sweep(
         now=now,
     )
     plan = Plan([Change(queued, replace(update_for(queued), message=note))])
-    plan.messages += [event_message(topics, queued), request]
-    if record.run_id is not None:
-        superseded = RunSuperseded(
-            job_id=record.job_id,
-            superseded_request_id=record.run_id,
-            request_id=run,
-            superseded_at=now,
-        )
-        plan.messages.append(control_message(topics, record.job_id, superseded))
+    plan.messages += [event_message(topics, queued), request, *_stop(record, run, topics, now)]
     return plan
 
 
@@ -100,13 +92,20 @@ def _fail(
         f"{attempt - record.series_start} times",
         retryable=True,
     )
-    plan = Plan([Change(failed, update_for(failed))], [event_message(topics, failed)])
-    if record.run_id is not None:
-        superseded = RunSuperseded(
-            job_id=record.job_id,
-            superseded_request_id=record.run_id,
-            request_id=record.run_id,
-            superseded_at=now,
-        )
-        plan.messages.append(control_message(topics, record.job_id, superseded))
-    return plan
+    messages = [event_message(topics, failed), *_stop(record, record.run_id, topics, now)]
+    return Plan([Change(failed, update_for(failed))], messages)
+
+
+def _stop(
+    record: JobRecord, replaced_by: uuid.UUID | None, topics: Topics, now: datetime
+) -> list[OutboxMessage]:
+    """The control message that stops the job's current run, if it has one."""
+    if record.run_id is None or replaced_by is None:
+        return []
+    superseded = RunSuperseded(
+        job_id=record.job_id,
+        superseded_request_id=record.run_id,
+        request_id=replaced_by,
+        superseded_at=now,
+    )
+    return [control_message(topics, record.job_id, superseded)]
