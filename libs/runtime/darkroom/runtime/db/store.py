@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, insert, select, text, true, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -31,6 +31,13 @@ from darkroom.runtime.db.uploads import UploadStore
 Decide = Callable[[JobRecord], Plan]
 DecideFamily = Callable[[JobRecord, list[JobRecord]], Plan]
 React = DecideFamily  # the projector's: what children's new events make of their parent
+
+
+class JobListing(NamedTuple):
+    """A page of a user's jobs."""
+
+    jobs: list[JobRecord]
+    next_cursor: Cursor | None  # None: the last page
 
 
 def dialect_insert(db: Database) -> Any:
@@ -168,15 +175,17 @@ class JobStore:
         cursor: Cursor | None = None,
         status: str | None = None,
         job_type: str | None = None,
-    ) -> tuple[list[JobRecord], Cursor | None]:
+    ) -> JobListing:
         """The user's jobs, newest first, and the cursor of the next page (None at the end)."""
         query = _list_query(user_id, cursor, status, job_type).limit(limit + 1)
         async with self.db.read() as conn:
             records = [record_from_row(r) for r in await conn.execute(query)]
         if len(records) <= limit:
-            return records, None
+            return JobListing(records, None)
         last = records[limit - 1]
-        return records[:limit], Cursor(created_at=last.created_at, job_id=str(last.job_id))
+        return JobListing(
+            records[:limit], Cursor(created_at=last.created_at, job_id=str(last.job_id))
+        )
 
     async def events_for(self, job_id: uuid.UUID, after_seq: int = 0) -> list[JobEvent]:
         """The job's accepted events with seq > after_seq, in order."""
