@@ -99,10 +99,10 @@ def judge(state: JobState, event: JobEvent) -> Verdict:
     """Whether the job in `state` accepts `event`, and if not, why."""
     if TABLE[(state.status, event.type)] is None:
         return Verdict.ENDED
-    if event.seq <= state.last_seq:
-        return Verdict.STALE
     if event.type in REPORTS and _other_run(state.run_id, event.request_id):
         return Verdict.SUPERSEDED
+    if event.seq <= state.last_seq:
+        return Verdict.STALE
     return Verdict.ACCEPTED
 
 
