@@ -30,12 +30,15 @@ $(STAMP): constraints.txt requirements-dev.txt $(addsuffix /pyproject.toml,$(PAC
 
 install: $(STAMP)
 
+# honcho through darkroom.runtime.embedded.supervisor: its kill timeout then exceeds the workers'
+# drain, and the broker (which outlives its clients) stops last.
 run: export LOCAL_PROVIDER_STEP_DELAY_S ?= 0.4
 run: $(STAMP)
 	@mkdir -p var
 	$(BIN)/darkroom-migrate
 	@$(BIN)/python -m darkroom.runtime.embedded.banner --user $(DEV_USER)
-	PATH="$(abspath $(BIN)):$$PATH" exec $(BIN)/honcho -f Procfile start
+	PATH="$(abspath $(BIN)):$$PATH" exec $(BIN)/python -m darkroom.runtime.embedded.supervisor \
+		-f Procfile start
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

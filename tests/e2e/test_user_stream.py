@@ -2,8 +2,10 @@
 reconnect with Last-Event-ID resumes it with no gap and no duplicate."""
 
 import asyncio
+import time
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -15,7 +17,7 @@ from darkroom.runtime.db.history import EventHistory
 from darkroom.runtime.settings import DatabaseSettings
 from tests.e2e.client import Received, data_events, submit, wait_for_status
 from tests.fixtures.procs import Stack
-from tests.fixtures.tokens import auth
+from tests.fixtures.tokens import auth, token_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -104,5 +106,48 @@ async def test_a_reconnect_with_last_event_id_resumes_the_user_stream_without_ga
             lambda r: completed(before) | completed(r) == set(jobs),
         )
 
+    got = [(r.id, r.data["event_id"]) for r in before + resumed]
+    assert got == await users_recorded_history(stack, user)  # each once, none missing, in order
+
+
+async def read_to_the_end(
+    http: httpx.AsyncClient, url: str, once_open: Callable[[], Awaitable[object]]
+) -> list[Received]:
+    """The stream's events until the server ends it; `once_open` runs when it has answered."""
+    received: list[Received] = []
+    async with aconnect_sse(http, "GET", url) as source:
+        assert source.response.status_code == 200, await source.response.aread()
+        await once_open()
+        async for sse in data_events(source):
+            received.append(Received(sse.event, sse.id, sse.json()))
+    return received
+
+
+async def test_a_stream_ends_when_its_stream_token_expires_and_resumes_with_a_fresh_one(
+    stack: Stack,
+) -> None:
+    user, url = f"u-{uuid.uuid4().hex[:8]}", f"{stack.notifier_url}/v1/events?access_token="
+    async with httpx.AsyncClient(timeout=30) as http:
+
+        async def submit_one() -> None:
+            await submit(http, stack.gateway_url, user, width=64, height=64)
+
+        started = time.monotonic()
+        async with asyncio.timeout(15):  # a stream that outlives its token fails here
+            short = token_for(user, scope="stream", ttl=timedelta(seconds=2))
+            before = await read_to_the_end(http, url + short, submit_one)
+        lasted = time.monotonic() - started
+        # The client gets a fresh token and resumes after the last event it received (the
+        # user is new: "0" is before all of their events).
+        minted = await http.post(f"{stack.gateway_url}/v1/stream-tokens", headers=auth(user))
+        resumed = await read_until(
+            http,
+            url + minted.json()["token"],
+            {"Last-Event-ID": before[-1].id if before else "0"},
+            lambda r: sum(e.event == "job.completed" for e in before + r) == 2,
+            submit_one,
+        )
+
+    assert lasted < 6, f"the stream lasted {lasted:.1f} s on a 2 s token"
     got = [(r.id, r.data["event_id"]) for r in before + resumed]
     assert got == await users_recorded_history(stack, user)  # each once, none missing, in order

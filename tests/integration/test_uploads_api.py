@@ -97,3 +97,76 @@ def test_an_upload_is_an_input_for_its_owner_only(gw: RunningGateway) -> None:
     assert mine.status_code == 202, mine.text
     assert theirs.status_code == 422
     assert theirs.json()["detail"][0]["loc"] == ["body", "image", "asset_id"]
+
+
+def png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def png_of(width: int, height: int, idat: bytes, depth: int = 8, colour: int = 2) -> bytes:
+    header = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 0)
+    signature = b"\x89PNG\r\n\x1a\n"
+    return (
+        signature + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
+    )
+
+
+def flat_png(width: int, height: int, depth: int = 8, colour: int = 2) -> bytes:
+    """A real, fully decodable PNG of one colour, compressed row by row (the raw pixels of the
+    sizes below are hundreds of MB; the file is a few hundred KB)."""
+    channels = {0: 1, 2: 3, 6: 4}[colour]
+    row = b"\x00" + b"\x7f" * (width * channels * depth // 8)
+    deflate = zlib.compressobj(6)
+    idat = b"".join(deflate.compress(row) for _ in range(height)) + deflate.flush()
+    return png_of(width, height, idat, depth, colour)
+
+
+def test_a_16_bit_rgba_png_of_36_mp_is_refused_for_what_it_decodes_to(gw: RunningGateway) -> None:
+    data = flat_png(6000, 6000, depth=16, colour=6)  # the issue's file: ~290 KB, 36 MP
+    assert len(data) < 300_000
+
+    status, body = post(gw, random_user(), data)
+
+    assert status == 422, body
+    assert body["detail"][0]["loc"] == ["body", "file"]
+    assert body["detail"][0]["msg"] == (
+        "image decodes to 288,000,000 bytes (6000x6000, 16-bit RGBA: 8 bytes a pixel); "
+        "the limit is 160,000,000"
+    )
+
+
+def test_a_png_whose_pixel_data_is_broken_is_refused_at_upload(gw: RunningGateway) -> None:
+    data = png_of(64, 64, b"\x78\x9c" + b"no deflate")  # good CRCs, but the IDAT is not zlib
+    assert len(data) == 69
+
+    status, body = post(gw, random_user(), data)
+
+    assert status == 422, body
+    assert body["detail"][0] == {
+        "loc": ["body", "file"],
+        "msg": "the PNG image is corrupt or truncated",
+        "type": "value_error",
+    }
+
+
+def test_jobs_the_gateway_knows_are_too_large_are_refused_at_submit(gw: RunningGateway) -> None:
+    user = random_user()
+    big_status, big = post(gw, user, flat_png(8000, 5000))  # 40 MP of 8-bit RGB: accepted
+    mid_status, mid = post(gw, user, flat_png(3000, 3000))
+    assert (big_status, mid_status) == (201, 201), (big, mid)
+
+    def submit(kind: str, body: dict) -> tuple[int, list]:  # type: ignore[type-arg]
+        response = gw.client.post(f"/v1/jobs/{kind}", json=body, headers=auth(user))
+        return response.status_code, response.json().get("detail", [])
+
+    big_ref, mid_ref = {"asset_id": big["asset_id"]}, {"asset_id": mid["asset_id"]}
+    video = submit("video", {"images": [big_ref] * 4})
+    too_big = submit("upscale", {"image": big_ref, "scale": 2})
+    scale_4 = submit("upscale", {"image": mid_ref, "scale": 4})
+    scale_2 = submit("upscale", {"image": mid_ref, "scale": 2})
+
+    assert video[0] == 422 and video[1][0]["loc"] == ["body", "images"], video
+    assert "640,000,000 bytes together" in video[1][0]["msg"]
+    assert too_big[0] == 422 and too_big[1][0]["loc"] == ["body", "image", "asset_id"], too_big
+    assert scale_4[0] == 422 and scale_4[1][0]["loc"] == ["body", "scale"], scale_4
+    assert scale_2[0] == 202, scale_2

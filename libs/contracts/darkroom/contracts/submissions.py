@@ -6,7 +6,8 @@ from one place.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -21,12 +22,16 @@ from darkroom.contracts.catalog import (
 from darkroom.contracts.jobtypes import Priority
 from darkroom.contracts.params import MAX_SEED, ChainStep
 
+# Every body: a misspelt field is a 422 naming it, and NaN or Infinity is never a number (Python's
+# json reads them, and no JSON answer can carry them back).
+REQUEST_BODY = ConfigDict(extra="forbid", allow_inf_nan=False)
+
 
 class ImageOptions(BaseModel):
     """Text-to-image options shared by an image job and every child of a batch: give
     `aspect_ratio`, or `width` and `height`, or neither (1:1)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_BODY
 
     negative_prompt: str | None = Field(None, max_length=2000, description="What to avoid.")
     num_images: int = Field(1, ge=1, le=4, description="How many images, 1-4.")
@@ -43,7 +48,7 @@ class ImageOptions(BaseModel):
         description="Pixels, 64-2048, multiple of 8; with width.",
     )
     seed: int | None = Field(None, ge=0, le=MAX_SEED, description="Random seed; chosen if omitted.")
-    provider: str = Field(DEFAULT_PROVIDER, description="Generation provider.")
+    provider: str = Field(DEFAULT_PROVIDER, max_length=100, description="Generation provider.")
     model: str | None = Field(
         None, max_length=100, validate_default=True, description="Model; the provider's default."
     )
@@ -132,7 +137,7 @@ class CreateBatchJob(ImageOptions):
     """Body of `POST /v1/jobs/batch`: one image job per prompt, with the shared options. With a
     `seed`, child i uses seed + i."""
 
-    prompts: list[str] = Field(
+    prompts: list[Annotated[str, Field(max_length=2000)]] = Field(
         min_length=1, max_length=50, description="1-50 prompts: one child image job each."
     )
 
@@ -142,8 +147,6 @@ class CreateBatchJob(ImageOptions):
         for index, prompt in enumerate(prompts):
             if not prompt.strip():
                 raise ValueError(f"prompt {index} is blank")
-            if len(prompt) > 2000:
-                raise ValueError(f"prompt {index} is longer than 2000 characters")
         return prompts
 
 
@@ -151,7 +154,7 @@ class ImageRef(BaseModel):
     """An input image: an asset id of the caller (an upload, or an output of a completed job), or
     an http(s) URL the worker fetches (public addresses only)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_BODY
 
     asset_id: str | None = Field(
         None,
@@ -159,7 +162,12 @@ class ImageRef(BaseModel):
         description="An upload's asset id, or `<job id>/<index>` of a completed job's output.",
     )
     url: str | None = Field(
-        None, max_length=2048, validate_default=True, description="An http or https URL."
+        None,
+        max_length=2048,
+        validate_default=True,
+        json_schema_extra={"format": "uri"},
+        description="An http or https URL with a host. One with a user name or password "
+        "(`user:password@`) is refused: the URL is stored and shown with the job.",
     )
 
     @field_validator("url")
@@ -167,15 +175,36 @@ class ImageRef(BaseModel):
     def _one_source(cls, url: str | None, info: ValidationInfo) -> str | None:
         if (url is None) == (info.data.get("asset_id") is None) and "asset_id" in info.data:
             raise ValueError("give exactly one of asset_id and url")
-        if url is not None and not url.lower().startswith(("http://", "https://")):
-            raise ValueError("only http and https URLs can be fetched")
+        if url is not None and (problem := _url_problem(url)):
+            raise ValueError(problem)
         return url
+
+
+def _url_problem(url: str) -> str | None:
+    """Why `url` is refused at submit (a worker could never fetch it, or it holds a secret)."""
+    if not url.lower().startswith(("http://", "https://")):
+        return "only http and https URLs can be fetched"
+    if any(c <= " " or c == "\x7f" for c in url):
+        return "not a valid URL: it holds a space or a control character"
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # a port that is not a number from 0 to 65535 raises
+    except ValueError as exc:
+        return f"not a valid URL: {exc}"
+    if "@" in parts.netloc:
+        return (
+            "a URL with a user name or password (user:password@) is refused: it would be "
+            "stored and shown with the job"
+        )
+    if not parts.hostname:
+        return "not a valid URL: it has no host"
+    return None
 
 
 class CreateUpscaleJob(BaseModel):
     """Body of `POST /v1/jobs/upscale`: the output is exactly `scale` times the input's size."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_BODY
 
     image: ImageRef = Field(description="The image to upscale.")
     scale: Literal[2, 4] = Field(2, description="2 or 4.")
@@ -191,7 +220,7 @@ class CreateUpscaleJob(BaseModel):
 class CreateVideoJob(BaseModel):
     """Body of `POST /v1/jobs/video`: a prompt, input images, or both."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_BODY
 
     prompt: str | None = Field(None, min_length=1, max_length=2000, description="What to show.")
     negative_prompt: str | None = Field(None, max_length=2000, description="What to avoid.")

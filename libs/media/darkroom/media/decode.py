@@ -1,15 +1,17 @@
 """Safe decoding of user-supplied image bytes: PNG, JPEG and WebP only, bounded in bytes and pixels.
 
 The format is sniffed from the content, never taken from a file name or Content-Type. The pixel
-count is checked from the header before anything is decoded, so a small file that declares a
-huge canvas (a decompression bomb) is refused without allocating it. The limits are explicit
-arguments rather than Pillow's process-wide `Image.MAX_IMAGE_PIXELS`; Pillow's own bomb check
-still runs inside `Image.open`, so limits above its threshold are capped by it.
+count and the decoded bytes (pixels x bytes a pixel: a 16-bit RGBA pixel is 8) are checked from
+the header before anything is decoded, so a small file that declares a huge canvas (a
+decompression bomb) is refused without allocating it. The limits are explicit arguments rather
+than Pillow's process-wide `Image.MAX_IMAGE_PIXELS`; Pillow's own bomb check still runs inside
+`Image.open`, so limits above its threshold are capped by it.
 
 Animated images (APNG, animated WebP) are accepted, but only their first frame is used.
 """
 
 import io
+import math
 import struct
 import warnings
 import zlib
@@ -18,23 +20,30 @@ from typing import Literal
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from darkroom.media.header import PNG_SIGNATURE, BadHeader, Header, is_webp, read_header
+
 ALLOWED_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
 # A JPEG carrying several pictures (cameras' MPO) opens as "MPO"; its first frame is the JPEG.
 _ALIASES = {"MPO": "JPEG"}
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # What Pillow raises on malformed or truncated data (zlib.error and struct.error from chunks).
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error)
+_ORIENTATION = 0x0112  # EXIF tag; values 5-8 turn the picture a quarter
 
-RejectReason = Literal["too_large", "unsupported_format", "too_many_pixels", "corrupt"]
+RejectReason = Literal[
+    "too_large", "unsupported_format", "too_many_pixels", "too_many_decoded_bytes", "corrupt"
+]
 
 
 @dataclass(frozen=True)
 class ImageLimits:
-    """How big an accepted image may be, in bytes of the file and in pixels of its canvas."""
+    """How big an accepted image may be: bytes of the file, pixels of its canvas, and bytes its
+    pixels decode to (160 MB: every 8-bit image of 40 MP fits, RGBA included; 16-bit samples
+    count twice, so a 16-bit RGBA image gets 20 MP)."""
 
     max_bytes: int = 20 * 1024 * 1024
     max_pixels: int = 40_000_000
+    max_decoded_bytes: int = 160_000_000
 
 
 @dataclass(frozen=True)
@@ -59,19 +68,23 @@ class ImageRejected(ValueError):
 def probe_image(data: bytes, limits: ImageLimits) -> ImageInfo:
     """Identify `data` and check it against `limits` without decoding its pixels.
 
-    Raises ImageRejected. `verify()` checks a PNG's chunks to the end; a JPEG or WebP damaged in
-    its pixel data is only found by `load_image`.
+    Raises ImageRejected. `verify()` checks a PNG's chunks to the end; damaged pixel data is only
+    found by decoding (`verify_image`, `load_image`).
     """
     if len(data) > limits.max_bytes:
         raise ImageRejected(
             "too_large", f"image is {len(data):,} bytes; the limit is {limits.max_bytes:,}"
         )
-    declared = _declared_size(data)
+    try:
+        declared = read_header(data)
+    except BadHeader as exc:
+        raise _corrupt("WEBP") from exc
     if declared is not None:
-        _check_pixels(*declared, limits)
+        _check(declared, limits)
     with _open(data, limits.max_pixels) as image:
         info = _info(image)
-        _check_pixels(info.width, info.height, limits)
+        if declared is None:
+            _check(Header(info.width, info.height, len(image.getbands())), limits)
         try:
             image.verify()
         except _DECODE_ERRORS as exc:
@@ -79,20 +92,65 @@ def probe_image(data: bytes, limits: ImageLimits) -> ImageInfo:
     return info
 
 
-def load_image(data: bytes, limits: ImageLimits) -> Image.Image:
-    """Probe `data`, then decode its first frame upright (EXIF orientation applied).
+def verify_image(data: bytes, limits: ImageLimits) -> ImageInfo:
+    """Probe `data`, then decode all of its pixels once and let them go: a file whose pixel data
+    is broken is refused here rather than in whoever uses it later. Raises ImageRejected.
 
-    Returns an "RGBA" image when the file has transparency, else "RGB". Raises ImageRejected.
+    A JPEG is decoded at 1/8 scale: every coefficient is still read, into a 64th of the memory.
     """
     info = probe_image(data, limits)
     with _open(data, limits.max_pixels) as image:
         try:
+            if info.format == "JPEG":
+                image.draft(None, (1, 1))
             image.load()
-            upright = ImageOps.exif_transpose(image)
-            mode = "RGBA" if upright.has_transparency_data else "RGB"
-            return upright if upright.mode == mode else upright.convert(mode)
         except _DECODE_ERRORS as exc:
             raise _corrupt(info.format) from exc
+    return info
+
+
+def load_image(
+    data: bytes, limits: ImageLimits, *, cover: tuple[int, int] | None = None
+) -> Image.Image:
+    """Probe `data`, then decode its first frame upright (EXIF orientation applied).
+
+    Returns an "RGBA" image when the file has transparency, else "RGB". With `cover`, the image
+    is reduced (never enlarged, aspect kept) to the smallest size that still covers `cover`, and a
+    JPEG is decoded at a reduced scale where it can: a big input then costs what its use needs.
+    Raises ImageRejected.
+    """
+    info = probe_image(data, limits)
+    # Not closed: closing an image frees its pixels, and copying them out would double the peak.
+    image = _open(data, limits.max_pixels)
+    try:
+        if cover is not None and info.format == "JPEG":
+            image.draft(None, _stored_size_covering(image, cover))
+        image.load()
+        ImageOps.exif_transpose(image, in_place=True)
+        mode = "RGBA" if image.has_transparency_data else "RGB"
+        image = image if image.mode == mode else image.convert(mode)
+    except _DECODE_ERRORS as exc:
+        raise _corrupt(info.format) from exc
+    return image if cover is None else _reduced(image, cover)
+
+
+def _reduced(image: Image.Image, cover: tuple[int, int]) -> Image.Image:
+    """`image` at the smallest size covering `cover`, aspect kept; as it is if already smaller."""
+    scale = max(cover[0] / image.width, cover[1] / image.height)
+    if scale >= 1:
+        return image
+    size = (max(cover[0], round(image.width * scale)), max(cover[1], round(image.height * scale)))
+    # reducing_gap: a cheap box reduce() first, then Lanczos; visually the same, much faster.
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
+def _stored_size_covering(image: Image.Image, cover: tuple[int, int]) -> tuple[int, int]:
+    """The size, as stored (before the EXIF turn), whose upright picture covers `cover`."""
+    width, height = image.size
+    turned = image.getexif().get(_ORIENTATION) in (5, 6, 7, 8)
+    upright = (height, width) if turned else (width, height)
+    scale = min(1.0, max(cover[0] / upright[0], cover[1] / upright[1]))
+    return math.ceil(width * scale), math.ceil(height * scale)
 
 
 def _open(data: bytes, limit: int) -> Image.Image:
@@ -123,63 +181,24 @@ def _info(image: Image.Image) -> ImageInfo:
     return ImageInfo(fmt, ALLOWED_FORMATS[fmt], width, height, EXTENSIONS[fmt])
 
 
-def _check_pixels(width: int, height: int, limits: ImageLimits) -> None:
-    pixels = width * height
-    if pixels > limits.max_pixels:
+def _check(header: Header, limits: ImageLimits) -> None:
+    width, height = header.width, header.height
+    if header.pixels > limits.max_pixels:
         raise ImageRejected(
             "too_many_pixels",
-            f"image is {pixels:,} pixels ({width}x{height}); the limit is {limits.max_pixels:,}",
+            f"image is {header.pixels:,} pixels ({width}x{height}); "
+            f"the limit is {limits.max_pixels:,}",
+        )
+    if header.decoded_bytes > limits.max_decoded_bytes:
+        raise ImageRejected(
+            "too_many_decoded_bytes",
+            f"image decodes to {header.decoded_bytes:,} bytes ({header.describe()}); "
+            f"the limit is {limits.max_decoded_bytes:,}",
         )
 
 
-def _declared_size(data: bytes) -> tuple[int, int] | None:
-    """Canvas size from a PNG, JPEG or WebP header, read before Pillow opens the file.
-
-    Pillow's WebP plugin allocates the whole canvas as soon as it opens a file, so the size must
-    be checked first. A WebP whose size cannot be read is not a valid WebP.
-    """
-    if data.startswith(_PNG_SIGNATURE) and data[12:16] == b"IHDR" and len(data) >= 24:
-        width, height = struct.unpack(">II", data[16:24])
-        return int(width), int(height)
-    if data.startswith(b"\xff\xd8"):
-        return _jpeg_size(data)
-    if not _is_webp(data):
-        return None
-    chunk = data[12:16]
-    if chunk == b"VP8 " and len(data) >= 30 and data[23:26] == b"\x9d\x01\x2a":
-        width, height = struct.unpack("<HH", data[26:30])
-        return int(width) & 0x3FFF, int(height) & 0x3FFF
-    if chunk == b"VP8X" and len(data) >= 30:
-        return int.from_bytes(data[24:27], "little") + 1, int.from_bytes(data[27:30], "little") + 1
-    if chunk == b"VP8L" and len(data) >= 25 and data[20] == 0x2F:
-        bits = int.from_bytes(data[21:25], "little")
-        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
-    raise _corrupt("WEBP")
-
-
-def _jpeg_size(data: bytes) -> tuple[int, int] | None:
-    """Size from the first frame header (SOFn) of a JPEG; None if it cannot be found."""
-    pos = 2
-    while pos + 9 <= len(data) and data[pos] == 0xFF:
-        marker = data[pos + 1]
-        if marker == 0xFF:  # fill byte before a marker
-            pos += 1
-        elif 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            height, width = struct.unpack(">HH", data[pos + 5 : pos + 9])
-            return int(width), int(height)
-        elif 0xD0 <= marker <= 0xD9 or marker == 0x01:  # markers without a length
-            pos += 2
-        else:
-            pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
-    return None
-
-
-def _is_webp(data: bytes) -> bool:
-    return data[:4] == b"RIFF" and data[8:12] == b"WEBP"
-
-
 def _has_known_signature(data: bytes) -> bool:
-    return data.startswith((_PNG_SIGNATURE, b"\xff\xd8\xff")) or _is_webp(data)
+    return data.startswith((PNG_SIGNATURE, b"\xff\xd8\xff")) or is_webp(data)
 
 
 def _corrupt(fmt: str | None) -> ImageRejected:

@@ -114,6 +114,50 @@ class AuthSettings(BaseSettings):
     )
 
 
+ANY_ADDRESS = frozenset({"0.0.0.0", "::", ""})  # a bind to every address of the machine
+
+
+def local_url(host: str, port: int) -> str:
+    """The http URL at which a client on this machine reaches a server bound to `host:port`
+    (a bind to every address, 0.0.0.0 or ::, at 127.0.0.1)."""
+    if host in ANY_ADDRESS:
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address
+    return f"http://{host}:{port}"
+
+
+class GatewayAddress(BaseSettings):
+    """Where the gateway listens, and the URL clients reach it at: `status_url`, `Location` and
+    local signed asset URLs start with it (so workers read it too)."""
+
+    gateway_host: str = Field("127.0.0.1", description="Address the gateway listens on.")
+    gateway_port: int = Field(8000, description="Port the gateway listens on.")
+    public_base_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="The gateway's public URL (status_url, Location, local signed asset URLs). "
+        "Unset: http://GATEWAY_HOST:GATEWAY_PORT, with 127.0.0.1 for a 0.0.0.0 bind.",
+    )
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _public_url_without_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _derive_public_base_url(self) -> Self:
+        if "public_base_url" not in self.model_fields_set:
+            self.public_base_url = local_url(self.gateway_host, self.gateway_port)
+        return self
+
+
+class NotifierAddress(BaseSettings):
+    """Where the notifier listens (the gateway derives the notifier's public URL from it)."""
+
+    notifier_host: str = Field("127.0.0.1", description="Address the notifier listens on.")
+    notifier_port: int = Field(8001, description="Port the notifier listens on.")
+
+
 class ObservabilitySettings(BaseSettings):
     """Tracing."""
 

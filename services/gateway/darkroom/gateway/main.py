@@ -27,7 +27,7 @@ from darkroom.runtime.db import JobStore, open_database
 from darkroom.runtime.db.cursor import InvalidCursor
 from darkroom.runtime.db.group_commit import GroupCommittingJobs
 from darkroom.runtime.kafka import KafkaProbe
-from darkroom.runtime.serving import unauthorized
+from darkroom.runtime.serving import add_edge_handlers, unauthorized
 from darkroom.runtime.storage import make_url_signer, open_object_store
 
 
@@ -60,9 +60,12 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         description="Submit AI media jobs, read their status, list them.",
+        max_body_size=settings.max_body_bytes,
     )
-    for router in (jobs.router, uploads.router, tokens.router, assets.router, health.router):
+    for router in (jobs.router, tokens.router, assets.router, health.router):
         app.include_router(router)
+    app.include_router(uploads.router, max_body_size=uploads.body_limit(settings))
+    add_edge_handlers(app)
     add_error_handlers(app)
     return app
 

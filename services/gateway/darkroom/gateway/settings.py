@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, PositiveInt
+from typing import Self
+
+from pydantic import Field, PositiveInt, field_validator, model_validator
 
 from darkroom.gateway.sweeper.settings import SweeperSettings
 from darkroom.runtime.auth import DEFAULT_PRIORITY_CLAIM
@@ -11,8 +13,10 @@ from darkroom.runtime.settings import (
     BaseServiceSettings,
     DatabaseSettings,
     KafkaSettings,
+    NotifierAddress,
     ObservabilitySettings,
     SecretsCheck,
+    local_url,
 )
 from darkroom.runtime.storage.settings import StorageSettings
 
@@ -25,21 +29,40 @@ class GatewaySettings(
     ObservabilitySettings,
     SweeperSettings,
     InputSettings,
+    NotifierAddress,
 ):
-    """The HTTP API."""
+    """The HTTP API. It listens on GATEWAY_HOST:GATEWAY_PORT (`GatewayAddress`, through
+    `StorageSettings`)."""
 
-    gateway_host: str = Field("127.0.0.1", description="Address the gateway listens on.")
-    gateway_port: int = Field(8000, description="Port the gateway listens on.")
     notifier_public_url: str = Field(
-        "http://127.0.0.1:8001", description="Public base URL of the notifier, for events_url."
+        "http://127.0.0.1:8001",
+        description="Public base URL of the notifier, for events_url. "
+        "Unset: http://NOTIFIER_HOST:NOTIFIER_PORT, with 127.0.0.1 for a 0.0.0.0 bind.",
     )
     max_page_size: PositiveInt = Field(100, description="Largest `limit` of a job list page.")
+    max_body_bytes: PositiveInt = Field(
+        1024 * 1024,
+        description="Largest request body of a JSON route, bytes: a larger one is refused with 413 "
+        "before it is parsed (by Content-Length, or counted as it streams). Uploads are limited "
+        "by INPUT_MAX_BYTES instead.",
+    )
     priority_claim: str = Field(
         DEFAULT_PRIORITY_CLAIM,
         description="Token claim listing the priorities a caller may ask for: `priority: high` "
         'needs a token whose claim holds "high" (e.g. `["high"]`; `darkroom-token --priority '
         "high`), or an admin token; others get 403.",
     )
+
+    @field_validator("notifier_public_url")
+    @classmethod
+    def _notifier_url_without_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _derive_notifier_public_url(self) -> Self:
+        if "notifier_public_url" not in self.model_fields_set:
+            self.notifier_public_url = local_url(self.notifier_host, self.notifier_port)
+        return self
 
 
 class RelaySettings(BaseServiceSettings, KafkaSettings, DatabaseSettings):

@@ -38,11 +38,12 @@ from darkroom.contracts.params import (
 )
 from darkroom.contracts.topics import Topics
 from darkroom.gateway.errors import PriorityNotAllowed
-from darkroom.gateway.inputs import resolve_input
+from darkroom.gateway.input_costs import resolve_upscale_input, resolve_video_inputs
 from darkroom.jobs.plans.submit import QUEUED_SEQ, JobSpec, new_job
 from darkroom.jobs.records import NewJobPlan
 from darkroom.runtime.auth import Principal
 from darkroom.runtime.db import JobStore
+from darkroom.runtime.inputs import JobInputLimits
 from darkroom.runtime.telemetry import current_trace
 
 __all__ = ["QUEUED_SEQ", "Accepted", "JobWriter", "submit_image_job"]
@@ -157,11 +158,16 @@ async def submit_image_job(
 
 
 async def submit_upscale_job(
-    body: CreateUpscaleJob, user: Principal, writer: JobWriter, store: JobStore, topics: Topics
+    body: CreateUpscaleJob,
+    user: Principal,
+    writer: JobWriter,
+    store: JobStore,
+    topics: Topics,
+    limits: JobInputLimits = JobInputLimits(),
 ) -> Accepted:
     """An upscale job; with `then`, a chain whose first step is the upscale job."""
     submission = Submission(user, writer, topics)
-    source = await resolve_input(body.image, user, store, ("body", "image"))
+    source = await resolve_upscale_input(body, user, store, limits)
     params = UpscaleParams(input=source, scale=body.scale, format=body.format)
     if body.then:
         return await submission.chain(JobType.UPSCALE, params, body.then, body.priority)
@@ -169,17 +175,19 @@ async def submit_upscale_job(
 
 
 async def submit_video_job(
-    body: CreateVideoJob, user: Principal, writer: JobWriter, store: JobStore, topics: Topics
+    body: CreateVideoJob,
+    user: Principal,
+    writer: JobWriter,
+    store: JobStore,
+    topics: Topics,
+    limits: JobInputLimits = JobInputLimits(),
 ) -> Accepted:
     width, height = VIDEO_SIZES[body.resolution][body.aspect_ratio]
-    inputs = [
-        await resolve_input(ref, user, store, ("body", "images", index))
-        for index, ref in enumerate(body.images)
-    ]
+    inputs = await resolve_video_inputs(body.images, user, store, limits)
     params = VideoParams(
         prompt=body.prompt,
         negative_prompt=body.negative_prompt,
-        inputs=tuple(inputs),
+        inputs=inputs,
         duration_s=body.duration_s,
         fps=body.fps,
         width=width,

@@ -1,5 +1,6 @@
-"""Use case: accept an uploaded image. Its format is sniffed from the content; its size and
-pixel count are checked before anything is decoded (decompression bombs are refused)."""
+"""Use case: accept an uploaded image. Its format is sniffed from the content; its size, pixel
+count and decoded bytes are checked before anything is decoded (decompression bombs are refused),
+then it is decoded once, so a file whose pixel data is broken is refused here, not in a worker."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from starlette.datastructures import UploadFile
 
 from darkroom.contracts.envelope import utcnow
 from darkroom.gateway.errors import UploadRejected
-from darkroom.media.decode import ImageRejected, probe_image
+from darkroom.media.decode import ImageRejected, verify_image
 from darkroom.runtime.auth import Principal
 from darkroom.runtime.db import JobStore
 from darkroom.runtime.db.uploads import UploadRecord
@@ -18,7 +19,13 @@ from darkroom.runtime.inputs import InputSettings
 from darkroom.runtime.storage import ObjectStore
 
 CHUNK = 1024 * 1024
-STATUS = {"too_large": 413, "unsupported_format": 415, "too_many_pixels": 422, "corrupt": 422}
+STATUS = {
+    "too_large": 413,
+    "unsupported_format": 415,
+    "too_many_pixels": 422,
+    "too_many_decoded_bytes": 422,
+    "corrupt": 422,
+}
 
 
 async def accept_upload(
@@ -31,7 +38,7 @@ async def accept_upload(
     """Store the image and its record; UploadRejected (413, 415 or 422) says why not."""
     data = await read_at_most(file, settings.input_max_bytes)
     try:
-        info = await asyncio.to_thread(probe_image, data, settings.image_limits)
+        info = await asyncio.to_thread(verify_image, data, settings.image_limits)
     except ImageRejected as exc:
         raise UploadRejected(STATUS.get(exc.reason, 422), str(exc)) from exc
     asset_id = uuid.uuid4()

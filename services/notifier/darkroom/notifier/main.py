@@ -19,6 +19,7 @@ from darkroom.runtime.auth import TokenError, TokenService
 from darkroom.runtime.db import JobStore, open_database
 from darkroom.runtime.db.history import EventHistory
 from darkroom.runtime.kafka import ensure_topics
+from darkroom.runtime.lifecycle import EndStreamsOnShutdown
 from darkroom.runtime.serving import configure_process, serve, unauthorized
 
 
@@ -51,6 +52,7 @@ def create_app(settings: NotifierSettings) -> FastAPI:
         description="Live job events as Server-Sent Events.",
     )
     app.include_router(router)
+    app.add_middleware(EndStreamsOnShutdown)  # Ctrl-C with streams open is a clean stop
     if settings.cors_allow_origins:
         app.add_middleware(
             CORSMiddleware,

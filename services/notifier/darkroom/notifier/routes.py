@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -16,7 +16,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from darkroom.contracts.jobtypes import JobType
 from darkroom.notifier.hub import Hub
 from darkroom.notifier.settings import NotifierSettings
-from darkroom.notifier.streams import family_stream, job_stream, user_stream
+from darkroom.notifier.streams import family_stream, job_stream, until_expiry, user_stream
 from darkroom.notifier.tail import EventTail
 from darkroom.runtime.auth import Principal, TokenError, TokenService
 from darkroom.runtime.db import Database, JobRecord, JobStore
@@ -111,8 +111,8 @@ async def job_events(
     services: ServicesDep,
     last_event_id: LastEventId,
 ) -> EventSourceResponse:
-    """The job's history, then its live events; closes after its terminal event. A batch's or
-    chain's stream carries its children's events too.
+    """The job's history, then its live events; closes after its terminal event, or when the
+    caller's token expires. A batch's or chain's stream carries its children's events too.
 
     Reconnecting with `Last-Event-ID` (EventSource does it by itself) resumes after that event:
     a job's seq, or for a batch or chain the recorded id of the family's event.
@@ -121,14 +121,14 @@ async def job_events(
     if record is None or (record.user_id != user.user_id and not user.is_admin):
         raise JobNotFound(str(job_id))
     return EventSourceResponse(
-        _job_or_family_stream(record, last_event_id or 0, services),
+        until_expiry(user.expires_at, _job_or_family_stream(record, last_event_id or 0, services)),
         ping=services.settings.sse_ping_s,
     )
 
 
 def _job_or_family_stream(
     record: JobRecord, after: int, services: Services
-) -> AsyncIterator[ServerSentEvent]:
+) -> AsyncGenerator[ServerSentEvent, None]:
     settle_s = services.settings.terminal_settle_s
     if JobType(record.type).is_parent:
         return family_stream(record.job_id, after, services.hub, services.history, settle_s)
@@ -143,14 +143,16 @@ def _job_or_family_stream(
 async def my_events(
     user: StreamUser, services: ServicesDep, last_event_id: LastEventId
 ) -> EventSourceResponse:
-    """Events of all the caller's jobs recorded from now on; reconnecting with `Last-Event-ID`
-    resumes after that event, with no gap and no duplicate."""
+    """Events of all the caller's jobs recorded from now on, until the caller's token expires;
+    reconnecting with `Last-Event-ID` resumes after that event, with no gap and no duplicate."""
     # The start is fixed before the response begins: a client that submits a job as soon as
     # the stream answers 200 sees that job from its first event.
     after = last_event_id if last_event_id is not None else await services.history.newest_id()
+    settle_s = services.settings.terminal_settle_s
     return EventSourceResponse(
-        user_stream(
-            user.user_id, after, services.hub, services.history, services.settings.terminal_settle_s
+        until_expiry(
+            user.expires_at,
+            user_stream(user.user_id, after, services.hub, services.history, settle_s),
         ),
         ping=services.settings.sse_ping_s,
     )

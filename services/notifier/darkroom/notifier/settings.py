@@ -7,16 +7,17 @@ from pydantic import Field, PositiveInt
 from darkroom.runtime.settings import (
     DatabaseSettings,
     KafkaSettings,
+    NotifierAddress,
     ObservabilitySettings,
     SecretsCheck,
 )
 
 
-class NotifierSettings(SecretsCheck, KafkaSettings, DatabaseSettings, ObservabilitySettings):
-    """The SSE notifier."""
+class NotifierSettings(
+    SecretsCheck, KafkaSettings, DatabaseSettings, ObservabilitySettings, NotifierAddress
+):
+    """The SSE notifier, on NOTIFIER_HOST:NOTIFIER_PORT (`NotifierAddress`)."""
 
-    notifier_host: str = Field("127.0.0.1", description="Address the notifier listens on.")
-    notifier_port: int = Field(8001, description="Port the notifier listens on.")
     sse_ping_s: float = Field(
         15.0, gt=0, description="Keep-alive comment interval of open streams."
     )

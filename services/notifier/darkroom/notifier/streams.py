@@ -7,9 +7,13 @@ the projector refused is therefore never sent, live or on resume.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextlib import aclosing
+from datetime import datetime
 
 from sse_starlette import ServerSentEvent
 
@@ -20,10 +24,42 @@ from darkroom.runtime.db.history import EventHistory, RecordedEvent
 
 PAGE = 500  # events read per query: what a stream holds at once while catching up
 ReadAfter = Callable[[int], Awaitable[list[RecordedEvent]]]
+EXPIRED = ServerSentEvent(comment="token expired: reconnect with a fresh one and Last-Event-ID")
+logger = logging.getLogger(__name__)
 
 
 def to_sse(event: JobEvent, event_id: str) -> ServerSentEvent:
     return ServerSentEvent(data=encode_event(event).decode(), event=event.type, id=event_id)
+
+
+async def until_expiry(
+    expires_at: datetime | None,
+    stream: AsyncGenerator[ServerSentEvent, None],
+    now: Callable[[], float] = time.time,
+) -> AsyncGenerator[ServerSentEvent, None]:
+    """`stream` until `expires_at` (the expiry of the token that opened it), then a comment
+    saying so and the end: the client reconnects with a fresh token and its Last-Event-ID.
+
+    A stream cut while it waits or reads has sent nothing it has not numbered, so nothing is
+    lost; `expires_at=None` never ends it. `now` is the wall clock the expiry is read on.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = None if expires_at is None else loop.time() + expires_at.timestamp() - now()
+    async with aclosing(stream):
+        while deadline is None or loop.time() < deadline:
+            timer = asyncio.timeout_at(deadline)
+            try:
+                async with timer:
+                    item = await anext(stream)
+            except StopAsyncIteration:
+                return
+            except TimeoutError:
+                if not timer.expired():
+                    raise  # the stream's own timeout, not the token's
+                break
+            yield item
+    logger.debug("a stream's token expired at %s; the stream ends", expires_at)
+    yield EXPIRED
 
 
 async def wakeups(
@@ -50,7 +86,7 @@ async def wakeups(
 
 async def job_stream(
     job_id: uuid.UUID, after_seq: int, hub: Hub, history: EventHistory, settle_s: float = 10.0
-) -> AsyncIterator[ServerSentEvent]:
+) -> AsyncGenerator[ServerSentEvent, None]:
     """The job's accepted events with seq > after_seq, by seq, once each (SSE id: the seq);
     ends after a terminal event that is the newest recorded (a job that failed and was sent
     back to the queue goes on past its `job.failed`).
@@ -75,7 +111,7 @@ async def job_stream(
 
 async def family_stream(
     parent_id: uuid.UUID, after_id: int, hub: Hub, history: EventHistory, settle_s: float = 10.0
-) -> AsyncIterator[ServerSentEvent]:
+) -> AsyncGenerator[ServerSentEvent, None]:
     """A batch's or chain's accepted events and all its children's, in recorded order, once
     each (SSE id: the recorded id); ends after the parent's terminal event.
 
@@ -98,7 +134,7 @@ async def family_stream(
 
 async def user_stream(
     user_id: str, after_id: int, hub: Hub, history: EventHistory, settle_s: float = 10.0
-) -> AsyncIterator[ServerSentEvent]:
+) -> AsyncGenerator[ServerSentEvent, None]:
     """The accepted events of all the user's jobs recorded after `after_id`, in recorded order,
     once each (SSE id: the recorded id); it never ends by itself.
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, PositiveInt
+from pydantic import Field
 
 from darkroom.runtime.inputs import InputSettings
 from darkroom.runtime.settings import BaseServiceSettings, KafkaSettings, ObservabilitySettings
@@ -18,12 +18,7 @@ class UpscaleWorkerSettings(
     ObservabilitySettings,
     InputSettings,
 ):
-    """The upscale worker."""
+    """The upscale worker (UPSCALE_MAX_OUTPUT_PIXELS is an input setting: the gateway reads it)."""
 
     upscale_worker_host: str = Field("127.0.0.1", description="Address of the worker's /healthz.")
     upscale_worker_port: int = Field(8012, description="Port of the worker's /healthz.")
-    upscale_max_output_pixels: PositiveInt = Field(
-        64_000_000,
-        description="Largest output of an upscale or variant, in pixels (a 2000x2000 input x4 is "
-        "64 MP); bigger ones fail as invalid input.",
-    )

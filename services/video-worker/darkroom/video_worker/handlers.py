@@ -1,7 +1,9 @@
 """The work of one video attempt: plain async functions, testable without a broker.
 
-The input images are read (or, with none, one is painted from the prompt), the clip is rendered
-and encoded in a thread, and its progress reaches the event stream as frames are encoded.
+The input images are read one at a time, each reduced to what the frames need before the next is
+decoded, so a job holds one full-size picture at most (or, with none, one is painted from the
+prompt); the clip is rendered and encoded in a thread, and its progress reaches the event stream
+as frames are encoded.
 Outputs: the MP4 (index 0) and a JPEG poster (index 1), under deterministic keys.
 """
 
@@ -22,7 +24,7 @@ from darkroom.runtime.kafka import Emit
 from darkroom.runtime.storage import ObjectStore
 from darkroom.runtime.worker.inputs import load_input
 from darkroom.runtime.worker.outputs import store_output
-from darkroom.video_worker.providers import RenderedVideo, render_video
+from darkroom.video_worker.providers import RenderedVideo, render_video, source_size
 
 SOURCES_SHARE = 10  # percent of progress for reading or painting the sources
 ENCODE_SHARE = 85  # percent for rendering and encoding the frames; storing takes the rest
@@ -49,7 +51,11 @@ async def render_clip(
 async def _sources(request: VideoJobRequested, deps: WorkerDeps) -> list[Image.Image]:
     params = request.params
     if params.inputs:
-        return [await load_input(source, deps.store, deps.inputs) for source in params.inputs]
+        cover = source_size(params.width, params.height)
+        return [
+            await load_input(source, deps.store, deps.inputs, cover=cover)
+            for source in params.inputs
+        ]
     prompt = params.prompt or "darkroom"
     # Painted a little larger than the frame, so the pan-and-zoom never runs out of picture.
     width, height = _even(params.width * 5 // 4), _even(params.height * 5 // 4)

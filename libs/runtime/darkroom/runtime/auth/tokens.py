@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
 import jwt
@@ -30,6 +30,8 @@ class Principal:
     is_admin: bool = False
     priorities: frozenset[Priority] = frozenset()
     """Priorities the token grants beyond everyone's (the gateway decides which need a grant)."""
+    expires_at: datetime | None = field(default=None, compare=False)
+    """When the token expires (its `exp`): a stream opened with it ends then. None: never."""
 
 
 class TokenConfig(Protocol):
@@ -131,6 +133,7 @@ class TokenService:
             scope=scope,
             is_admin=claims.get("admin") is True,
             priorities=_granted(claims.get(self._priority_claim)),
+            expires_at=datetime.fromtimestamp(float(claims["exp"]), UTC),
         )
         return principal, float(claims["exp"])
 

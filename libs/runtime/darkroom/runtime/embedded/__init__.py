@@ -1,1 +1,1 @@
-"""The embedded stack: a local Tansu broker and the start-up banner of `make run`."""
+"""The embedded stack: a local Tansu broker, the start-up banner of `make run` and its supervisor."""

@@ -5,16 +5,18 @@ from pathlib import Path
 from typing import Literal, Self
 
 from pydantic import Field, PositiveInt, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
+from darkroom.runtime.settings import GatewayAddress
 from darkroom.runtime.storage.s3 import parse_endpoint
 
 # Public so that a service's settings can refuse it outside development.
 DEV_ASSET_URL_SECRET = "dev-asset-secret-change-me"
 
 
-class StorageSettings(BaseSettings):
-    """Where job outputs are stored and how download URLs are made."""
+class StorageSettings(GatewayAddress):
+    """Where job outputs are stored and how download URLs are made (local signed URLs point at
+    the gateway's /v1/assets route, under its public URL)."""
 
     model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True)
 
@@ -23,10 +25,6 @@ class StorageSettings(BaseSettings):
     )
     storage_local_root: Path = Field(
         default=Path("var/assets"), description="Folder of the local store (backend 'local')."
-    )
-    public_base_url: str = Field(
-        default="http://127.0.0.1:8000",
-        description="The gateway's public URL; local signed URLs point at its /v1/assets route.",
     )
     asset_url_secret: SecretStr = Field(
         default=SecretStr(DEV_ASSET_URL_SECRET),
@@ -61,11 +59,6 @@ class StorageSettings(BaseSettings):
         if value is not None:
             parse_endpoint(value)
         return value
-
-    @field_validator("public_base_url")
-    @classmethod
-    def _strip_trailing_slash(cls, value: str) -> str:
-        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _s3_is_complete(self) -> Self:

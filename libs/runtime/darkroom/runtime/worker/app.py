@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from concurrent.futures import Executor, Future
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import ParamSpec, Protocol, TypeVar
 
 from aiokafka import AIOKafkaProducer
 from starlette.applications import Starlette
@@ -15,6 +17,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from darkroom.runtime.kafka import KafkaProbe
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class Part(Protocol):
@@ -77,6 +82,7 @@ class _WorkerHost:
 
     @asynccontextmanager
     async def lifespan(self, _: Starlette) -> AsyncIterator[None]:
+        asyncio.get_running_loop().set_default_executor(DaemonThreads())
         for hook in self.on_startup:
             await hook()
         self.parts = parts = self.build()
@@ -100,6 +106,29 @@ class _WorkerHost:
         except Exception as exc:
             return JSONResponse({"status": f"broker unreachable: {exc!r}"}, 503)
         return JSONResponse({"status": "ok", "running": self.parts.running})
+
+
+class DaemonThreads(Executor):
+    """A worker's default executor (`asyncio.to_thread`): each call in a daemon thread of its own.
+
+    Work in a thread cannot be cancelled: a job handed back at the drain timeout may still run in
+    its thread, and the interpreter waits for non-daemon threads at exit (for minutes, past any
+    kill timeout). Its record is uncommitted, so nothing needs that work finished.
+    """
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        future: Future[T] = Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as exc:
+                future.set_exception(exc)
+
+        threading.Thread(target=run, name="worker-job-thread", daemon=True).start()
+        return future
 
 
 @asynccontextmanager

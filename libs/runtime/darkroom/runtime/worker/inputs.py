@@ -1,5 +1,6 @@
 """Reading a job's input image: from the object store, or from a URL under the SSRF rules;
-decoded with the pixel limit checked first. Failures become worker errors with their codes."""
+decoded with the pixel and decoded-bytes limits checked first, and reduced to what its use needs
+when the caller says. Failures become worker errors with their codes."""
 
 from __future__ import annotations
 
@@ -35,11 +36,18 @@ async def read_input(source: InputImage, store: ObjectStore, settings: InputSett
 
 
 async def load_input(
-    source: InputImage, store: ObjectStore, settings: InputSettings
+    source: InputImage,
+    store: ObjectStore,
+    settings: InputSettings,
+    *,
+    cover: tuple[int, int] | None = None,
 ) -> Image.Image:
-    """The input, decoded (off the event loop): PNG, JPEG or WebP within the limits, or refused."""
+    """The input, decoded (off the event loop): PNG, JPEG or WebP within the limits, or refused.
+
+    With `cover`, reduced to the smallest size that still covers it (see `load_image`).
+    """
     data = await read_input(source, store, settings)
     try:
-        return await asyncio.to_thread(load_image, data, settings.image_limits)
+        return await asyncio.to_thread(load_image, data, settings.image_limits, cover=cover)
     except ImageRejected as exc:
         raise PermanentError(ErrorCode.INPUT_REFUSED, f"input image refused: {exc}") from exc

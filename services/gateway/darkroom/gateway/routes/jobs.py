@@ -99,8 +99,9 @@ async def create_upscale_job(
 ) -> JobAccepted:
     """The output is exactly `scale` times the input's size. An input asset must be yours (422
     otherwise); a URL is fetched by the worker, public addresses only."""
+    settings = services.settings
     accepted = await submit_upscale_job(
-        body, user, services.writer, services.store, services.settings.topics
+        body, user, services.writer, services.store, settings.topics, settings.job_input_limits
     )
     return _answer(accepted, services, response)
 
@@ -110,8 +111,9 @@ async def create_video_job(
     body: CreateVideoJob, user: CurrentUser, services: ServicesDep, response: Response
 ) -> JobAccepted:
     """An H.264 MP4 and a poster image, from a prompt, input images, or both."""
+    settings = services.settings
     accepted = await submit_video_job(
-        body, user, services.writer, services.store, services.settings.topics
+        body, user, services.writer, services.store, settings.topics, settings.job_input_limits
     )
     return _answer(accepted, services, response)
 

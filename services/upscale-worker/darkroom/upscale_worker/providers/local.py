@@ -1,7 +1,8 @@
 """Pillow upscaling and responsive variants: pure, synchronous CPU work.
 
-The handlers run these functions in a worker thread (`asyncio.to_thread`). Every call works on its
-own copies of the pixels and keeps no state between calls, so concurrent calls are safe.
+The handlers run these functions in a worker thread (`asyncio.to_thread`). No call changes the
+image it is given or keeps state between calls, so concurrent calls are safe; none copies a big
+picture it does not need to (an output of UPSCALE_MAX_OUTPUT_PIXELS is 256 MB a copy).
 """
 
 import io
@@ -15,6 +16,7 @@ OutputFormat = Literal["png", "webp"]
 VariantFormat = Literal["webp", "avif"]
 
 SCALES = (2, 4)
+ORIENTATION = 0x0112  # EXIF tag: how the stored picture must be turned to stand upright
 DEFAULT_MAX_OUTPUT_PIXELS = 64_000_000
 VARIANT_WIDTHS = (640, 1024, 1920)
 VARIANT_FORMATS: tuple[VariantFormat, ...] = ("webp", "avif")
@@ -88,7 +90,8 @@ def upscale(
     )
     if enlarged.mode == "RGBA":
         alpha = enlarged.getchannel("A")
-        enlarged = enlarged.convert("RGB").filter(sharpen)
+        enlarged = enlarged.convert("RGB")  # let the RGBA copy go before the filter makes one
+        enlarged = enlarged.filter(sharpen)
         enlarged.putalpha(alpha)
     else:
         enlarged = enlarged.filter(sharpen)
@@ -126,11 +129,15 @@ def variants(
 
 
 def _normalised(image: Image.Image) -> Image.Image:
-    """An upright RGB or RGBA copy of `image` (palette, grey and CMYK inputs are converted)."""
-    upright = ImageOps.exif_transpose(image)
+    """`image` upright in RGB or RGBA (palette, grey and CMYK inputs are converted); `image`
+    itself when it already is, as `load_input` gives it (never changed, only read)."""
+    upright = image
+    if image.getexif().get(ORIENTATION, 1) != 1:
+        upright = ImageOps.exif_transpose(image)
     bands = upright.getbands()
     has_alpha = "A" in bands or "a" in bands or "transparency" in upright.info
-    return upright.convert("RGBA" if has_alpha else "RGB")
+    mode = "RGBA" if has_alpha else "RGB"
+    return upright if upright.mode == mode else upright.convert(mode)
 
 
 def _size_for_width(image: Image.Image, width: int) -> tuple[int, int]:

@@ -215,7 +215,7 @@ def _validate(
 def _shots(sources: Sequence[Image.Image], size: tuple[int, int], seed: int) -> list[_Shot]:
     """Each source cover-cropped and pre-scaled once, with a zoom and pan drawn from `seed`."""
     rng = random.Random(seed)  # a private generator: deterministic and thread-safe
-    picture_size = (round(size[0] * PRESCALE), round(size[1] * PRESCALE))
+    picture_size = source_size(*size)
     shots = []
     for source in sources:
         angle = rng.uniform(0.0, 2 * math.pi)
@@ -223,6 +223,12 @@ def _shots(sources: Sequence[Image.Image], size: tuple[int, int], seed: int) -> 
         picture = ImageOps.fit(_opaque(source), picture_size, Image.Resampling.LANCZOS)
         shots.append(_Shot(picture, zoom_from, zoom_to, math.cos(angle), math.sin(angle)))
     return shots
+
+
+def source_size(width: int, height: int) -> tuple[int, int]:
+    """The size each source is cover-cropped to for a video of width x height: a source larger
+    than this is worth no more than this, so callers may reduce it before holding several."""
+    return round(width * PRESCALE), round(height * PRESCALE)
 
 
 def _opaque(image: Image.Image) -> Image.Image:
