@@ -6,9 +6,10 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 
 from darkroom.notifier.hub import Hub
-from darkroom.notifier.routes import Services, router
+from darkroom.notifier.routes import Services, last_event_id, router
 from darkroom.notifier.settings import NotifierSettings
 from darkroom.runtime.auth import TokenService
 from darkroom.runtime.settings import DEV_JWT_SECRET
@@ -59,3 +60,17 @@ async def test_a_last_event_id_that_is_not_a_decimal_id_is_a_422_naming_the_head
     [error] = response.json()["detail"]
     assert error["loc"] == ["header", "Last-Event-ID"]
     assert "decimal" in error["msg"]
+
+
+def test_a_new_eventsource_resumes_with_last_event_id_in_the_query_and_the_header_wins() -> None:
+    assert last_event_id(header=None, query="7") == 7  # a page reconnecting with a fresh token
+    assert last_event_id(header="9", query="7") == 9
+    assert last_event_id(header=None, query=None) is None
+
+
+def test_a_last_event_id_query_that_is_not_a_decimal_id_is_a_422_naming_the_parameter() -> None:
+    with pytest.raises(RequestValidationError) as caught:
+        last_event_id(header=None, query="abc")
+
+    [error] = caught.value.errors()
+    assert error["loc"] == ("query", "last_event_id")

@@ -72,15 +72,27 @@ MAX_EVENT_ID = 2**63 - 1  # a BIGINT
 
 
 def last_event_id(
-    raw: Annotated[
+    header: Annotated[
         str | None,
         Header(
             alias="Last-Event-ID", description="The id of the last event received: resume after it."
         ),
     ] = None,
+    query: Annotated[
+        str | None,
+        Query(
+            alias="last_event_id",
+            description="The same, for a new EventSource (which cannot set headers): a page that "
+            "reconnects with a fresh stream token resumes with it. The header wins when both come.",
+        ),
+    ] = None,
 ) -> int | None:
-    """`Last-Event-ID` as the decimal integer every stream's ids are; anything else is a 422
-    naming the header (never a 500 from the database)."""
+    """The id to resume after, as the decimal integer every stream's ids are; anything else is a
+    422 naming where it came from (never a 500 from the database)."""
+    where, raw = (
+        ("header", "Last-Event-ID") if header else ("query", "last_event_id"),
+        header or query,
+    )
     if not raw:
         return None
     if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_EVENT_ID:
@@ -88,9 +100,9 @@ def last_event_id(
             [
                 {
                     "type": "int_parsing",
-                    "loc": ("header", "Last-Event-ID"),
-                    "msg": "Last-Event-ID must be the decimal id of an event this stream sent",
-                    "input": raw,
+                    "loc": where,
+                    "msg": f"{where[1]} must be the decimal id of an event this stream sent",
+                    "input": raw[:200],
                 }
             ]
         )
