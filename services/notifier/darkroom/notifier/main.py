@@ -18,7 +18,7 @@ from darkroom.notifier.tail import EventTail
 from darkroom.runtime.auth import TokenError, TokenService
 from darkroom.runtime.db import JobStore, open_database
 from darkroom.runtime.db.history import EventHistory
-from darkroom.runtime.kafka import ensure_topics
+from darkroom.runtime.kafka import KafkaProbe, ensure_topics
 from darkroom.runtime.lifecycle import EndStreamsOnShutdown
 from darkroom.runtime.serving import configure_process, serve, unauthorized
 
@@ -28,7 +28,8 @@ def build_services(settings: NotifierSettings) -> Services:
     hub = Hub(settings.sse_queue_size, settings.recent_jobs, settings.recent_events_per_job)
     tokens = TokenService(settings.jwt_secret.get_secret_value(), settings.jwt_issuer)
     tail = EventTail(settings, hub)
-    return Services(settings, db, JobStore(db), EventHistory(db), hub, tail, tokens)
+    history = EventHistory(db)
+    return Services(settings, db, JobStore(db), history, hub, tail, tokens, KafkaProbe(settings))
 
 
 def create_app(settings: NotifierSettings) -> FastAPI:
@@ -43,6 +44,8 @@ def create_app(settings: NotifierSettings) -> FastAPI:
         with contextlib.suppress(asyncio.CancelledError):
             await tailing
         await services.tail.stop()
+        if services.kafka is not None:
+            await services.kafka.close()
         await services.db.dispose()
 
     app = FastAPI(

@@ -21,6 +21,7 @@ from darkroom.notifier.tail import EventTail
 from darkroom.runtime.auth import Principal, TokenError, TokenService
 from darkroom.runtime.db import Database, JobRecord, JobStore
 from darkroom.runtime.db.history import EventHistory
+from darkroom.runtime.kafka import KafkaProbe
 from darkroom.runtime.serving import reject_unknown_query
 
 router = APIRouter()
@@ -40,6 +41,7 @@ class Services:
     hub: Hub
     tail: EventTail
     tokens: TokenService
+    kafka: KafkaProbe | None = None  # the broker answers (readiness)
 
 
 async def get_services(request: Request) -> Services:
@@ -175,11 +177,16 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Tailing the event topic, and the database answers")
+@router.get("/readyz", summary="Tailing the event topic, the broker and the database answer")
 async def readyz(services: ServicesDep) -> JSONResponse:
     failed: dict[str, str] = {}
     if not services.tail.ready:
         failed["kafka"] = "not tailing the event topic yet"
+    elif services.kafka is not None:
+        try:
+            await services.kafka.check()
+        except Exception as exc:  # the broker does not answer: streams get no live events
+            failed["kafka"] = f"the broker does not answer: {type(exc).__name__}: {exc}"[:200]
     try:
         await services.db.ping()
     except Exception as exc:  # not ready: say why

@@ -16,7 +16,7 @@ class SweeperSettings(BaseSettings):
     sweeper_enabled: bool = Field(True, description="Run the sweeper of stalled jobs.")
     sweeper_interval_s: float = Field(10.0, gt=0, description="How often the sweeper looks.")
     sweeper_queued_after_s: float = Field(
-        600.0,
+        60.0,
         gt=0,
         description="A queued or retrying job with no event for this long is looked at: queued "
         "again if its request is no longer waiting in a topic (lost), left alone if it is.",
