@@ -167,7 +167,7 @@ async def test_an_older_event_is_recorded_but_refused_and_never_shown(store: Job
     assert after == before
     assert after is not None and (after.progress, after.last_seq) == (80, 4)
     assert [e.seq for e in await store.events_for(job_id)] == [1, 2, 4]
-    assert await store.recorded_events([late.event_id]) == {late.event_id}
+    assert set(await store.history.verdicts([late.event_id])) == {late.event_id}
 
 
 async def test_started_sets_running_attempts_and_started_at_and_a_retry_keeps_started_at(
@@ -203,7 +203,9 @@ async def test_after_completed_later_events_are_refused_and_the_row_is_set_once(
     assert await _apply(store, *later) == 0  # recorded, refused...
     assert await store.get_job(job_id) == done  # ...and the terminal row is set once
     assert [e.seq for e in await store.events_for(job_id)] == [1, 2, 3]
-    assert await store.recorded_events([e.event_id for e in later]) == {e.event_id for e in later}
+    assert set(await store.history.verdicts([e.event_id for e in later])) == {
+        e.event_id for e in later
+    }
 
 
 async def test_the_outbox_gives_the_oldest_first_and_forgets_what_is_deleted(

@@ -49,7 +49,7 @@ async def test_a_late_report_of_a_run_the_sweeper_replaced_is_recorded_but_never
     assert running is not None and (running.status, running.attempts) == ("running", 2)
     history = [(e.type, e.request_id) for e in await store.events_for(job_id)]
     assert history[-2:] == [("job.queued", new), ("job.started", new)]
-    assert await store.recorded_events([late.event_id]) == {late.event_id}
+    assert set(await store.history.verdicts([late.event_id])) == {late.event_id}
 
 
 async def test_job_retrying_hands_the_run_to_the_next_attempts_request(store: JobStore) -> None:

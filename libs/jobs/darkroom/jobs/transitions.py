@@ -114,26 +114,36 @@ def advance(state: JobState, event: JobEvent) -> JobState:
     """The state after an accepted event."""
     status = TABLE[(state.status, event.type)]
     assert status is not None, "advance() takes accepted events only"
-    return replace(state, status=status, last_seq=event.seq, run_id=_run_after(state, event))
+    run = announced_run(event) or state.run_id
+    return replace(state, status=status, last_seq=event.seq, run_id=run)
 
 
-def _run_after(state: JobState, event: JobEvent) -> uuid.UUID | None:
+def announced_run(event: JobEvent) -> uuid.UUID | None:
+    """The run an event makes the job's current one, if it names one: the request `job.queued`
+    or `job.requeued` sends, the next attempt's request `job.retrying` schedules."""
     match event:
-        case JobQueued() | JobRequeued() if event.request_id is not None:
+        case JobQueued() | JobRequeued():
             return event.request_id
-        case JobRetrying() if event.next_request_id is not None:
+        case JobRetrying():
             return event.next_request_id
         case _:
-            return state.run_id
+            return None
 
 
 def update_for(event: JobEvent) -> RowUpdate:
-    """What an accepted event writes into its job's row (beyond status, seq and time)."""
+    """What an accepted event writes into its job's row (beyond status, seq and time),
+    its new run included."""
+    update = _update_for(event)
+    run = announced_run(event)
+    return update if run is None else replace(update, run_id=run)
+
+
+def _update_for(event: JobEvent) -> RowUpdate:
     match event:
         case JobQueued():
-            return _with_run(RowUpdate(status=S.QUEUED), event.request_id)
+            return RowUpdate(status=S.QUEUED)
         case JobRequeued():
-            return _with_run(_requeued(event), event.request_id)
+            return _requeued(event)
         case JobStarted():
             return RowUpdate(status=S.RUNNING, attempts=event.attempt, started_at=event.occurred_at)
         case JobProgress():
@@ -141,7 +151,7 @@ def update_for(event: JobEvent) -> RowUpdate:
                 status=S.RUNNING, progress=event.percent, message=event.message or None
             )
         case JobRetrying():
-            return _with_run(_retrying(event), event.next_request_id)
+            return _retrying(event)
         case JobCompleted():
             result = event.result.model_dump(mode="json")
             update = _ended(event, S.COMPLETED, "completed")
@@ -156,10 +166,6 @@ def update_for(event: JobEvent) -> RowUpdate:
             return _ended(event, S.CANCELLED, f"cancelled by {event.cancelled_by}")
         case _:
             assert_never(event)
-
-
-def _with_run(update: RowUpdate, run: uuid.UUID | None) -> RowUpdate:
-    return update if run is None else replace(update, run_id=run)
 
 
 def _requeued(event: JobRequeued) -> RowUpdate:

@@ -163,8 +163,8 @@ def _next_step(moves: _Parent, current: JobRecord, chain: ChainParams, index: in
         job_type=JobType(step.type),
         params=_step_params(step, InputImage(key=_assets(current)[0].key)),
         priority=Priority(parent.priority),
+        parent_id=parent.job_id,
     )
-    spec = replace(spec, parent_id=parent.job_id)
     created = max(moves.now, current.created_at + timedelta(microseconds=1))
     moves.plan.new_jobs.append(new_job(spec, moves.topics, created))
     percent = 100 * (index + 1) // len(names)

@@ -82,8 +82,6 @@ def _apply(job: _Job, change: Change) -> Verdict:
             del columns["started_at"]
         job.started = True
     job.columns.update(columns, last_seq=event.seq, updated_at=event.occurred_at)
-    if job.state.run_id is not None:
-        job.columns["run_id"] = str(job.state.run_id)
     return verdict
 
 

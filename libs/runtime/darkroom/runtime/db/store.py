@@ -18,10 +18,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from darkroom.contracts.envelope import utcnow
-from darkroom.contracts.events import JobEvent, job_event_adapter
+from darkroom.contracts.events import JobEvent
 from darkroom.jobs.records import Change, JobRecord, NewJobPlan, OutboxMessage, Plan
 from darkroom.runtime.db.cursor import Cursor
 from darkroom.runtime.db.engine import OUTBOX_CHANNEL, Database
+from darkroom.runtime.db.history import EventHistory
 from darkroom.runtime.db.outbox import OutboxStore
 from darkroom.runtime.db.projection import apply_changes, hold_history_lock
 from darkroom.runtime.db.rows import event_row, new_job_row, outbox_row, record_from_row
@@ -54,6 +55,7 @@ class JobStore:
         self._lock = db.dialect == "postgresql"
         self.outbox = OutboxStore(db)
         self.uploads = UploadStore(db)
+        self.history = EventHistory(db)
 
     async def create_jobs(self, plans: Sequence[NewJobPlan]) -> None:
         """Store new jobs, their first events and messages in one transaction: one statement per
@@ -189,22 +191,7 @@ class JobStore:
 
     async def events_for(self, job_id: uuid.UUID, after_seq: int = 0) -> list[JobEvent]:
         """The job's accepted events with seq > after_seq, in order."""
-        query = (
-            select(job_events.c.payload)
-            .where(job_events.c.job_id == str(job_id), job_events.c.seq > after_seq)
-            .where(job_events.c.accepted == true())
-            .order_by(job_events.c.seq, job_events.c.id)
-        )
-        async with self.db.read() as conn:
-            payloads = (await conn.execute(query)).scalars().all()
-        return [job_event_adapter.validate_json(p) for p in payloads]
-
-    async def recorded_events(self, event_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
-        """Which of these events are in the recorded history, accepted or refused (one query)."""
-        wanted = [str(i) for i in event_ids]
-        query = select(job_events.c.event_id).where(job_events.c.event_id.in_(wanted))
-        async with self.db.read() as conn:
-            return {uuid.UUID(found) for found in (await conn.execute(query)).scalars()}
+        return [r.event for r in await self.history.job_events_after(job_id, after_seq)]
 
 
 def _list_query(

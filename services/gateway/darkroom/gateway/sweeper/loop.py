@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from darkroom.contracts.envelope import utcnow
 from darkroom.contracts.jobtypes import WORKER_TYPES, JobType
 from darkroom.contracts.topics import Topics
-from darkroom.gateway.sweeper.backlog import BacklogUnknown, RequestBacklog, groups_of
+from darkroom.gateway.sweeper.backlog import RequestBacklog, groups_of
 from darkroom.gateway.sweeper.settings import SweeperSettings
 from darkroom.jobs.plans.sweep import RUNNING, WAITING, plan_sweep
 from darkroom.jobs.records import JobRecord, Plan
@@ -68,7 +68,7 @@ class Sweeper:
         groups = groups_of(self.topics, {JobType(j.type) for j in jobs})
         try:
             return unsent | await self.backlog.waiting(groups)
-        except (BacklogUnknown, OSError, Exception) as exc:
+        except Exception as exc:  # BacklogUnknown, or the broker away: the pass goes on
             logger.warning(
                 "cannot tell waiting requests from lost ones (%s): not sweeping them", exc
             )
