@@ -12,6 +12,7 @@ IMAGE_REQUESTED = "jobs.image.requested"
 IMAGE_DLQ = "jobs.image.dlq"
 JOB_EVENTS = "jobs.events"
 JOB_CONTROL = "jobs.control"
+BROKER_INCARNATION = "darkroom.incarnation"
 IMAGE_WORKER_GROUP = "image-worker"
 PROJECTOR_GROUP = "projector"
 
@@ -79,6 +80,11 @@ class Topics(BaseModel):
     projector_group: str = Field(
         PROJECTOR_GROUP, description="Consumer group of the job projector."
     )
+    incarnation: str = Field(
+        BROKER_INCARNATION,
+        description="One partition whose first record names the log the stack runs on: a "
+        "different record (or none) means the broker lost its log and every process starts over.",
+    )
 
     @classmethod
     def with_suffix(cls, suffix: str) -> Topics:
@@ -93,6 +99,7 @@ class Topics(BaseModel):
             events=f"{JOB_EVENTS}.{suffix}",
             control=f"{JOB_CONTROL}.{suffix}",
             projector_group=f"{PROJECTOR_GROUP}.{suffix}",
+            incarnation=f"{BROKER_INCARNATION}.{suffix}",
         )
 
     def of(self, job_type: JobType) -> WorkerTopics:

@@ -189,6 +189,22 @@ def message_sender(producer: AIOKafkaProducer) -> Send:
     return send
 
 
+async def read_from_log_start(consumer: AIOKafkaConsumer) -> dict[TopicPartition, int]:
+    """The broker lost its log: move a group member's partitions to the start of the new log
+    and commit that start, so the group keeps no offset of the old log; returns the starts.
+    A failed commit (the group is rejoining, and then reads no offset of the old log) is logged."""
+    assigned = consumer.assignment()
+    if not assigned:
+        return {}
+    await consumer.seek_to_beginning(*assigned)
+    starts = {tp: await consumer.position(tp) for tp in assigned}
+    try:
+        await consumer.commit(starts)
+    except KafkaError as exc:
+        logger.warning("committing the new log's start failed: %r", exc)
+    return starts
+
+
 async def raw_batch(message: KafkaMessage) -> list[bytes]:
     """A FastStream batch decoder that hands the handler the raw bytes, to validate (and skip
     poison) itself: one malformed message must not fail its whole batch."""

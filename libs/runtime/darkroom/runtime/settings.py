@@ -72,6 +72,12 @@ class KafkaSettings(BaseSettings):
     kafka_startup_timeout_s: float = Field(
         60.0, gt=0, description="How long to wait for the broker at start-up."
     )
+    kafka_watch_interval_s: float = Field(
+        2.0,
+        gt=0,
+        description="How often each process checks that the broker answers and still has the log it "
+        "runs on; a broker that lost its log (restarted with memory storage) is taken in within this.",
+    )
 
     @cached_property
     def topics(self) -> Topics:

@@ -15,9 +15,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from darkroom.gateway.errors import WrongTokenScope
 from darkroom.gateway.settings import GatewaySettings
 from darkroom.runtime.auth import MissingToken, Principal, TokenService
+from darkroom.runtime.broker_watch import BrokerWatch
 from darkroom.runtime.db import Database, JobStore
 from darkroom.runtime.db.group_commit import GroupCommittingJobs
-from darkroom.runtime.kafka import KafkaProbe
 from darkroom.runtime.serving import reject_unknown_query
 from darkroom.runtime.storage import ObjectStore, UrlSigner
 
@@ -37,7 +37,7 @@ class Services:
     objects: ObjectStore
     tokens: TokenService
     signer: UrlSigner
-    kafka: KafkaProbe
+    kafka: BrokerWatch  # the broker answers, with the log the stack runs on (readiness)
 
 
 async def get_services(request: Request) -> Services:

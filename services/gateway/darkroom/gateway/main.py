@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -23,10 +24,10 @@ from darkroom.gateway.settings import GatewaySettings
 from darkroom.gateway.sweeper.backlog import RequestBacklog
 from darkroom.gateway.sweeper.loop import Sweeper, run_sweeper
 from darkroom.runtime.auth import TokenError, TokenService
+from darkroom.runtime.broker_watch import BrokerWatch, Watching
 from darkroom.runtime.db import JobStore, open_database
 from darkroom.runtime.db.cursor import InvalidCursor
 from darkroom.runtime.db.group_commit import GroupCommittingJobs
-from darkroom.runtime.kafka import KafkaProbe
 from darkroom.runtime.serving import add_edge_handlers, unauthorized
 from darkroom.runtime.storage import make_url_signer, open_object_store
 
@@ -44,12 +45,11 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             objects=await open_object_store(settings),
             tokens=TokenService.from_settings(settings),
             signer=make_url_signer(settings),
-            kafka=KafkaProbe(settings),
+            kafka=BrokerWatch(settings, f"gateway-{settings.instance_id}"),
         )
         app.state.services = services
-        async with _sweeping(store, settings):
+        async with _sweeping(store, settings, services.kafka):
             yield
-        await services.kafka.close()
         await db.dispose()
 
     # FastAPI's native OpenTelemetry: one span per request (the parent of every job's trace);
@@ -71,19 +71,30 @@ def create_app(settings: GatewaySettings) -> FastAPI:
 
 
 @asynccontextmanager
-async def _sweeping(store: JobStore, settings: GatewaySettings) -> AsyncIterator[None]:
-    """The sweeper, in the background while the app serves (if enabled)."""
-    if not settings.sweeper_enabled:
-        yield
-        return
-    backlog = RequestBacklog(settings, settings.sweeper_backlog_timeout_s)
-    sweeper = Sweeper(store, settings.topics, settings, backlog)
-    task = asyncio.create_task(run_sweeper(sweeper, settings.instance_id), name="sweeper")
+async def _sweeping(
+    store: JobStore, settings: GatewaySettings, watch: BrokerWatch
+) -> AsyncIterator[None]:
+    """The broker watch and the sweeper (if enabled), in the background while the app serves;
+    when the broker lost its log, the sweeper queues the waiting jobs again at once."""
+    watching = Watching(watch, adopt_now=False)  # jobs are taken while the broker is away
+    await watching.start()
+    tasks = []
+    if settings.sweeper_enabled:
+        backlog = RequestBacklog(settings, settings.sweeper_backlog_timeout_s)
+        sweeper = Sweeper(
+            store, settings.topics, settings, backlog, lambda: watch.state.incarnation
+        )
+        watch.react(partial(sweeper.follow_broker, settings.instance_id))
+        tasks.append(
+            asyncio.create_task(run_sweeper(sweeper, settings.instance_id), name="sweeper")
+        )
     try:
         yield
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await watching.stop()
 
 
 def add_error_handlers(app: FastAPI) -> None:

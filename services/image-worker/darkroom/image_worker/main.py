@@ -12,7 +12,8 @@ from darkroom.contracts.requests import ImageJobRequested
 from darkroom.image_worker.handlers import WorkerDeps, generate_images
 from darkroom.image_worker.providers import make_provider
 from darkroom.image_worker.settings import ImageWorkerSettings
-from darkroom.runtime.kafka import Emit, KafkaProbe, ensure_topics
+from darkroom.runtime.broker_watch import BrokerWatch
+from darkroom.runtime.kafka import Emit, ensure_topics
 from darkroom.runtime.serving import configure_process, serve
 from darkroom.runtime.storage import make_object_store, prepare_object_store
 from darkroom.runtime.worker import JobKind, Work, WorkerParts, assemble, worker_app
@@ -48,7 +49,8 @@ def create_app(settings: ImageWorkerSettings) -> Starlette:
         await ensure_topics(settings, topics.all_topics())
         await prepare_object_store(store)
 
-    return worker_app(build, KafkaProbe(settings), on_startup=[startup])
+    watch = BrokerWatch(settings, f"image-worker-{settings.instance_id}")
+    return worker_app(build, watch, on_startup=[startup])
 
 
 def run() -> None:

@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import Sequence
 
-from tenacity import AsyncRetrying, retry_if_result, wait_exponential
+from tenacity import AsyncRetrying, RetryError, retry_if_result, stop_after_delay, wait_exponential
 
 from darkroom.contracts.events import JobEvent
 from darkroom.runtime.db.history import EventHistory, Verdict
@@ -22,13 +22,15 @@ POLL = wait_exponential(multiplier=0.005, max=0.1)
 
 
 async def when_recorded(
-    events: Sequence[JobEvent], history: EventHistory, warn_every_s: float
+    events: Sequence[JobEvent], history: EventHistory, warn_every_s: float, give_up_s: float = 60.0
 ) -> dict[uuid.UUID, Verdict]:
     """The verdict on every one of `events`, once all of them are recorded (accepted or refused).
 
     One query checks the whole batch per poll, so a stream carrying many jobs waits about one
-    projector lag per batch. It waits as long as it takes: an event the database has not judged
-    may yet be refused. While it waits it logs a warning every `warn_every_s`.
+    projector lag per batch: an event the database has not judged may yet be refused. While it
+    waits it logs a warning every `warn_every_s`. After `give_up_s` it returns the verdicts it has:
+    an event read from a log the broker then lost may never be recorded (the stream reads the
+    database again later, so one recorded after all is still sent).
     """
     waiting = {e.event_id for e in events}
     found: dict[uuid.UUID, Verdict] = {}
@@ -49,5 +51,13 @@ async def when_recorded(
         return bool(waiting)
 
     if waiting:
-        await AsyncRetrying(retry=retry_if_result(bool), wait=POLL)(still_missing)
+        retrying = AsyncRetrying(
+            retry=retry_if_result(bool), wait=POLL, stop=stop_after_delay(give_up_s)
+        )
+        try:
+            await retrying(still_missing)
+        except RetryError:
+            logger.warning(
+                "%d events never recorded in %.0f s: not waiting for them", len(waiting), give_up_s
+            )
     return found

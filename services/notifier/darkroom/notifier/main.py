@@ -16,9 +16,10 @@ from darkroom.notifier.routes import JobNotFound, Services, router
 from darkroom.notifier.settings import NotifierSettings
 from darkroom.notifier.tail import EventTail
 from darkroom.runtime.auth import TokenError, TokenService
+from darkroom.runtime.broker_watch import BrokerWatch, Watching
 from darkroom.runtime.db import JobStore, open_database
 from darkroom.runtime.db.history import EventHistory
-from darkroom.runtime.kafka import KafkaProbe, ensure_topics
+from darkroom.runtime.kafka import ensure_topics
 from darkroom.runtime.lifecycle import EndStreamsOnShutdown
 from darkroom.runtime.serving import configure_process, serve, unauthorized
 
@@ -29,7 +30,8 @@ def build_services(settings: NotifierSettings) -> Services:
     tokens = TokenService(settings.jwt_secret.get_secret_value(), settings.jwt_issuer)
     tail = EventTail(settings, hub)
     history = EventHistory(db)
-    return Services(settings, db, JobStore(db), history, hub, tail, tokens, KafkaProbe(settings))
+    watch = BrokerWatch(settings, f"notifier-{settings.instance_id}")
+    return Services(settings, db, JobStore(db), history, hub, tail, tokens, watch)
 
 
 def create_app(settings: NotifierSettings) -> FastAPI:
@@ -37,15 +39,8 @@ def create_app(settings: NotifierSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = app.state.services = build_services(settings)
         await ensure_topics(settings, settings.topics.all_topics())
-        await services.tail.start()
-        tailing = asyncio.create_task(services.tail.run(), name="event-tail")
-        yield
-        tailing.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await tailing
-        await services.tail.stop()
-        if services.kafka is not None:
-            await services.kafka.close()
+        async with tailing(services):
+            yield
         await services.db.dispose()
 
     app = FastAPI(
@@ -70,6 +65,25 @@ def create_app(settings: NotifierSettings) -> FastAPI:
     app.add_exception_handler(TokenError, unauthorized)
     app.add_exception_handler(JobNotFound, not_found)
     return app
+
+
+@asynccontextmanager
+async def tailing(services: Services) -> AsyncIterator[None]:
+    """The event tail and the broker watch (the tail starts over when the broker lost its log)."""
+    await services.tail.start()
+    task = asyncio.create_task(services.tail.run(), name="event-tail")
+    assert services.watch is not None
+    services.watch.react(services.tail.start_over)
+    watching = Watching(services.watch)
+    await watching.start()
+    try:
+        yield
+    finally:
+        await watching.stop()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await services.tail.stop()
 
 
 def run() -> None:

@@ -19,9 +19,9 @@ from darkroom.notifier.settings import NotifierSettings
 from darkroom.notifier.streams import family_stream, job_stream, until_expiry, user_stream
 from darkroom.notifier.tail import EventTail
 from darkroom.runtime.auth import Principal, TokenError, TokenService
+from darkroom.runtime.broker_watch import BrokerNotReady, BrokerWatch
 from darkroom.runtime.db import Database, JobRecord, JobStore
 from darkroom.runtime.db.history import EventHistory
-from darkroom.runtime.kafka import KafkaProbe
 from darkroom.runtime.serving import reject_unknown_query
 
 router = APIRouter()
@@ -41,7 +41,7 @@ class Services:
     hub: Hub
     tail: EventTail
     tokens: TokenService
-    kafka: KafkaProbe | None = None  # the broker answers (readiness)
+    watch: BrokerWatch | None = None  # the broker answers, with the log tailed (readiness)
 
 
 async def get_services(request: Request) -> Services:
@@ -182,11 +182,11 @@ async def readyz(services: ServicesDep) -> JSONResponse:
     failed: dict[str, str] = {}
     if not services.tail.ready:
         failed["kafka"] = "not tailing the event topic yet"
-    elif services.kafka is not None:
+    elif services.watch is not None:
         try:
-            await services.kafka.check()
-        except Exception as exc:  # the broker does not answer: streams get no live events
-            failed["kafka"] = f"the broker does not answer: {type(exc).__name__}: {exc}"[:200]
+            await services.watch.check()
+        except BrokerNotReady as exc:  # streams get no live events meanwhile
+            failed["kafka"] = str(exc)
     try:
         await services.db.ping()
     except Exception as exc:  # not ready: say why

@@ -23,6 +23,7 @@ from darkroom.notifier.hub import Hub, StreamOverflow, Subscription
 from darkroom.runtime.db.history import EventHistory, RecordedEvent
 
 PAGE = 500  # events read per query: what a stream holds at once while catching up
+RESYNC_S = 15.0  # a stream that heard nothing this long reads the database anyway
 ReadAfter = Callable[[int], Awaitable[list[RecordedEvent]]]
 EXPIRED = ServerSentEvent(comment="token expired: reconnect with a fresh one and Last-Event-ID")
 logger = logging.getLogger(__name__)
@@ -63,10 +64,16 @@ async def until_expiry(
 
 
 async def wakeups(
-    sub: Subscription, history: EventHistory, settle_s: float, first: Sequence[JobEvent] = ()
-) -> AsyncGenerator[list[RecordedEvent], None]:
+    sub: Subscription,
+    history: EventHistory,
+    settle_s: float,
+    first: Sequence[JobEvent] = (),
+    resync_s: float = RESYNC_S,
+) -> AsyncGenerator[list[RecordedEvent] | None, None]:
     """Each batch the hub queued for the stream, once every event in it is recorded: the accepted
-    ones, with their recorded ids. The first batch is `first` (maybe empty), at once.
+    ones, with their recorded ids. The first batch is `first` (maybe empty), at once. After
+    `resync_s` without news it yields None: read the database anyway (the hub hears nothing
+    while the broker is away or lost its log; the database still has what was recorded).
 
     Ends when the stream fell behind the hub: the client reconnects and resumes.
     """
@@ -74,14 +81,18 @@ async def wakeups(
     while True:
         verdicts = await when_recorded(batch, history, settle_s)
         yield [
-            RecordedEvent(verdicts[e.event_id].id, e)
+            RecordedEvent(v.id, e)
             for e in batch
-            if verdicts[e.event_id].accepted
+            if (v := verdicts.get(e.event_id)) is not None and v.accepted
         ]
         try:
-            batch = [await sub.next(), *sub.drain()]
+            async with asyncio.timeout(resync_s):
+                batch = [await sub.next(), *sub.drain()]
         except StreamOverflow:
             return
+        except TimeoutError:
+            batch = []
+            yield None
 
 
 async def job_stream(
@@ -98,7 +109,7 @@ async def job_stream(
         last, fresh = after_seq, True
         async with aclosing(wakeups(sub, history, settle_s, sub.recent)) as wakes:
             async for woken in wakes:
-                if not fresh and all(r.event.seq <= last for r in woken):
+                if not fresh and woken is not None and all(r.event.seq <= last for r in woken):
                     continue  # already sent, or refused: nothing new to read
                 fresh = False
                 recorded = await history.job_events_after(job_id, last)
@@ -154,14 +165,14 @@ async def user_stream(
 
 
 async def _recorded_pages(
-    woken_batches: AsyncGenerator[list[RecordedEvent], None], after_id: int, read: ReadAfter
+    woken_batches: AsyncGenerator[list[RecordedEvent] | None, None], after_id: int, read: ReadAfter
 ) -> AsyncGenerator[list[RecordedEvent], None]:
     """Pages of the events after `after_id` in recorded order, read again on each wake-up that
     may bring something new (the first always does)."""
     cursor, fresh = after_id, True
     async with aclosing(woken_batches):
         async for woken in woken_batches:
-            if not fresh and all(r.id <= cursor for r in woken):
+            if not fresh and woken is not None and all(r.id <= cursor for r in woken):
                 continue  # already sent, or refused: nothing new to read
             fresh = False
             while True:

@@ -87,6 +87,13 @@ class EventTail:
                             exc.errors()[:2],
                         )
 
+    async def start_over(self) -> None:
+        """The broker lost its log: tail the new one from its beginning (all of it is news)."""
+        partitions = topic_partitions(self.consumer, self.settings.topics.events)
+        self.consumer.assign(partitions)
+        await self.consumer.seek_to_beginning(*partitions)
+        logger.info("tailing %s from the start of the new log", self.settings.topics.events)
+
     async def stop(self) -> None:
         self.ready = False
         await self.consumer.stop()

@@ -8,7 +8,8 @@ from starlette.applications import Starlette
 
 from darkroom.contracts.jobtypes import JobType
 from darkroom.contracts.requests import VideoJobRequested
-from darkroom.runtime.kafka import Emit, KafkaProbe, ensure_topics
+from darkroom.runtime.broker_watch import BrokerWatch
+from darkroom.runtime.kafka import Emit, ensure_topics
 from darkroom.runtime.serving import configure_process, serve
 from darkroom.runtime.storage import make_object_store, prepare_object_store
 from darkroom.runtime.worker import JobKind, Work, WorkerParts, assemble, worker_app
@@ -30,7 +31,8 @@ def create_app(settings: VideoWorkerSettings) -> Starlette:
         await ensure_topics(settings, settings.topics.all_topics())
         await prepare_object_store(store)
 
-    return worker_app(build, KafkaProbe(settings), on_startup=[startup])
+    watch = BrokerWatch(settings, f"video-worker-{settings.instance_id}")
+    return worker_app(build, watch, on_startup=[startup])
 
 
 def run() -> None:

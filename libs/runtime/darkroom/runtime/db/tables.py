@@ -1,5 +1,5 @@
 """The tables: jobs (a projection of the events), job_events (durable history), outbox, leases,
-uploads."""
+broker_incarnations, uploads."""
 
 from sqlalchemy import (
     JSON,
@@ -85,6 +85,14 @@ leases = Table(
     Column("name", String(64), primary_key=True),
     Column("holder", String(200), nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
+)
+
+broker_incarnations = Table(
+    "broker_incarnations",
+    metadata,
+    Column("name", String(200), primary_key=True),  # the incarnation topic's name
+    Column("incarnation", String(36), nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),
 )
 
 uploads = Table(

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from darkroom.runtime.kafka import KafkaProbe
+from darkroom.runtime.broker_watch import BrokerNotReady, BrokerWatch, Watching
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -32,6 +32,8 @@ class Part(Protocol):
     def running(self) -> int: ...
 
     async def start(self) -> None: ...
+
+    async def start_over(self) -> None: ...
 
     async def stop(self) -> None: ...
 
@@ -51,18 +53,24 @@ class WorkerParts:
     def running(self) -> int:
         return sum(c.running for c in self.consumers)
 
+    async def start_over(self) -> None:
+        """The broker lost its log: every consumer reads the new one from its start."""
+        for consumer in self.consumers:
+            await consumer.start_over()
+
 
 def worker_app(
     build: Callable[[], WorkerParts],
-    probe: KafkaProbe,
+    watch: BrokerWatch,
     on_startup: Sequence[Callable[[], Awaitable[None]]] = (),
 ) -> Starlette:
-    """`/healthz`: the consumer loop runs; `/readyz`: and the broker answers.
+    """`/healthz`: the consumer loop runs; `/readyz`: and the broker answers, with the log the
+    consumers read (after a broker lost its log they start over from the new one's start).
 
     On shutdown (SIGTERM through uvicorn) the consumer stops fetching and drains before the
     producer closes, so the outcomes of running jobs still reach the broker.
     """
-    host = _WorkerHost(build, probe, on_startup)
+    host = _WorkerHost(build, watch, on_startup)
     routes = [Route("/healthz", host.healthz), Route("/readyz", host.readyz)]
     return Starlette(routes=routes, lifespan=host.lifespan)
 
@@ -72,7 +80,7 @@ class _WorkerHost:
     """The state behind `worker_app`: the parts exist once the lifespan has started."""
 
     build: Callable[[], WorkerParts]
-    probe: KafkaProbe
+    watch: BrokerWatch
     on_startup: Sequence[Callable[[], Awaitable[None]]]
     parts: WorkerParts | None = None
 
@@ -87,12 +95,15 @@ class _WorkerHost:
             await hook()
         self.parts = parts = self.build()
         await parts.producer.start()
+        self.watch.react(parts.start_over)
+        watching = Watching(self.watch)
+        await watching.start()
         try:
             async with _consuming(parts.consumers):
                 yield
         finally:
+            await watching.stop()
             await parts.producer.stop()
-            await self.probe.close()
 
     async def healthz(self, _: Request) -> JSONResponse:
         ok = self.alive
@@ -102,9 +113,9 @@ class _WorkerHost:
         if self.parts is None or not self.parts.alive:
             return JSONResponse({"status": "consumer stopped"}, 503)
         try:
-            await self.probe.check()
-        except Exception as exc:
-            return JSONResponse({"status": f"broker unreachable: {exc!r}"}, 503)
+            await self.watch.check()
+        except BrokerNotReady as exc:
+            return JSONResponse({"status": str(exc)}, 503)
         return JSONResponse({"status": "ok", "running": self.parts.running})
 
 

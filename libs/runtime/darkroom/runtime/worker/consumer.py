@@ -14,6 +14,9 @@
   never keeps another waiting long, and high goes first.
 - A handler that raises `EmitFailed` (the broker did not take the outcome) is run again with
   backoff; the record stays uncommitted meanwhile.
+- `start_over()` (the broker lost its log) forgets every position and reads each partition
+  from the start of the new log; records still running finish, but their offsets belong to the
+  old log and are never committed.
 - `stop()` stops fetching, lets running records finish within the drain timeout, commits what
   finished and leaves the group. Records cut off by the timeout stay uncommitted, so the next
   owner of their partition runs them again.
@@ -25,61 +28,23 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
 
-from darkroom.runtime.kafka import EmitFailed
-from darkroom.runtime.settings import KafkaSettings
+from darkroom.runtime.kafka import EmitFailed, read_from_log_start
 from darkroom.runtime.worker.offsets import OffsetTracker
+from darkroom.runtime.worker.options import ConsumerOptions
 from darkroom.runtime.worker.priority import WeightedTurns
-from darkroom.runtime.worker.settings import WorkerSettings
 
 logger = logging.getLogger(__name__)
 
 Handle = Callable[[ConsumerRecord], Awaitable[None]]
 
 KEEPALIVE_S = 1.0  # while every slot is busy, poll (paused) this often to stay in the group
-
-
-@dataclass(frozen=True)
-class ConsumerOptions:
-    bootstrap_servers: str
-    topics: Mapping[str, int]  # topic -> weight of its turns (one topic: any weight)
-    group_id: str
-    client_id: str
-    concurrency: int = 4
-    drain_timeout_s: float = 30.0
-    commit_interval_s: float = 0.05
-    session_timeout_ms: int = 6000
-    fetch_max_wait_ms: int = 20
-    max_poll_interval_ms: int = 300_000
-
-
-def consumer_options(
-    settings: KafkaSettings,
-    topics: Mapping[str, int],
-    group_id: str,
-    client_id: str,
-    concurrency: int | None = None,
-) -> ConsumerOptions:
-    """Options from a worker's settings (KafkaSettings mixed with WorkerSettings)."""
-    worker = settings if isinstance(settings, WorkerSettings) else WorkerSettings()
-    return ConsumerOptions(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        topics=dict(topics),
-        group_id=group_id,
-        client_id=client_id,
-        concurrency=concurrency or worker.worker_concurrency,
-        drain_timeout_s=worker.worker_drain_timeout_s,
-        commit_interval_s=worker.worker_commit_interval_ms / 1000,
-        session_timeout_ms=settings.kafka_session_timeout_ms,
-        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
-    )
 
 
 class _Rebalance(ConsumerRebalanceListener):
@@ -115,6 +80,7 @@ class JobConsumer:
             topic: deque() for topic in options.topics
         }
         self._turns = WeightedTurns(options.topics)
+        self._generation = 0  # the log the positions belong to: one more per start_over()
 
     @property
     def running(self) -> int:
@@ -169,6 +135,17 @@ class JobConsumer:
         await self.commit()
         await self.consumer.stop()
 
+    async def start_over(self) -> None:
+        """The broker lost its log: forget every position, read each partition from its start,
+        and commit that start (the new log's group must not keep an offset of the old one)."""
+        async with self._commit_lock:
+            self._generation += 1
+            self.offsets = OffsetTracker()
+            for line in self._waiting.values():
+                line.clear()
+            await read_from_log_start(self.consumer)
+        logger.info("reading %s from the start of the new log", ", ".join(self.options.topics))
+
     async def commit(self) -> None:
         """Commit every commit point that moved; a failure is logged (the records come again)."""
         async with self._commit_lock:
@@ -193,9 +170,12 @@ class JobConsumer:
             # With records waiting (slots busy), poll briefly so a freed slot is filled soon.
             waiting = any(self._waiting.values())
             wait_ms = self.options.fetch_max_wait_ms * (1 if waiting else 5)
+            generation = self._generation
             batches = await self.consumer.getmany(  # nothing assigned yet: a poll that joins
                 *open_, timeout_ms=wait_ms, max_records=self.options.concurrency
             )
+            if generation != self._generation:
+                continue  # fetched from positions in the old log: read again from the new one
             for partition, records in batches.items():
                 for record in records:
                     self.offsets.start(partition, record.offset)  # never committed past
@@ -236,7 +216,7 @@ class JobConsumer:
 
     def _start(self, partition: TopicPartition, record: ConsumerRecord) -> None:
         before = self._last_of_key.get(record.key) if record.key is not None else None
-        task = asyncio.create_task(self._run(partition, record, before))
+        task = asyncio.create_task(self._run(partition, record, before, self.offsets))
         self._tasks.add(task)
         if record.key is not None:
             self._last_of_key[record.key] = task
@@ -249,7 +229,11 @@ class JobConsumer:
         self._slot_freed.set()
 
     async def _run(
-        self, partition: TopicPartition, record: ConsumerRecord, before: asyncio.Task[None] | None
+        self,
+        partition: TopicPartition,
+        record: ConsumerRecord,
+        before: asyncio.Task[None] | None,
+        offsets: OffsetTracker[TopicPartition],
     ) -> None:
         if before is not None:  # the same job's earlier record first
             await asyncio.wait([before])
@@ -262,7 +246,8 @@ class JobConsumer:
                 "handler crashed at %s[%d]@%d", record.topic, record.partition, record.offset
             )
         # Cancelled (drain timeout) skips this: the record stays uncommitted, to be run again.
-        self.offsets.finish(partition, record.offset)
+        # `offsets` is the tracker of the log the record came from (a log lost meanwhile: no-op).
+        offsets.finish(partition, record.offset)
         self._commit_due.set()
 
     async def _handle_until_emitted(self, record: ConsumerRecord) -> None:

@@ -125,6 +125,15 @@ class ControlTail:
         await consumer.seek_to_beginning(*partitions)
         self._task = asyncio.create_task(self._run(consumer), name="control-tail")
 
+    async def start_over(self) -> None:
+        """The broker lost its log: read the new control topic from its beginning (the cancels
+        already read stay known)."""
+        if self._consumer is None:
+            return
+        partitions = topic_partitions(self._consumer, self.topic)
+        self._consumer.assign(partitions)
+        await self._consumer.seek_to_beginning(*partitions)
+
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()

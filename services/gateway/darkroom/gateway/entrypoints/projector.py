@@ -3,29 +3,58 @@ batch and chain parents that follow their children. Wiring only."""
 
 from __future__ import annotations
 
+import json
 import logging
 
 from faststream import AckPolicy
-from faststream.asgi import AsgiFastStream, make_ping_asgi
+from faststream.asgi import AsgiFastStream, AsgiResponse, HttpHandler, get, make_ping_asgi
+from faststream.kafka import KafkaBroker
+from faststream.kafka.subscriber.usecase import BatchSubscriber
 
 from darkroom.gateway.projector import project, reactor
 from darkroom.gateway.settings import ProjectorSettings
+from darkroom.runtime.broker_watch import BrokerNotReady, BrokerWatch, Watching
 from darkroom.runtime.db import JobStore, open_database
-from darkroom.runtime.kafka import ensure_topics, make_broker, raw_batch
+from darkroom.runtime.kafka import ensure_topics, make_broker, raw_batch, read_from_log_start
 from darkroom.runtime.serving import configure_process, serve
 
 logger = logging.getLogger("darkroom.projector")
 
 
 def create_app(settings: ProjectorSettings) -> AsgiFastStream:
-    topics = settings.topics
     broker = make_broker(settings, client_id=f"projector-{settings.instance_id}", log=logger)
     db = open_database(settings)
-    store = JobStore(db)
-    react = reactor(topics)
+    watch = BrokerWatch(settings, f"projector-{settings.instance_id}")
+    subscriber = subscribe(broker, settings, JobStore(db), watch)
 
+    async def start_over() -> None:  # the broker lost its log: project the new one from its start
+        if subscriber.consumer is not None:
+            await read_from_log_start(subscriber.consumer)
+
+    async def create_topics() -> None:
+        await ensure_topics(settings, settings.topics.all_topics())
+
+    watch.react(start_over)
+    watching = Watching(watch)
+    health = make_ping_asgi(broker, timeout=5)
+    return AsgiFastStream(
+        broker,
+        asgi_routes=[("/healthz", health), ("/readyz", ready(broker, watch))],
+        logger=logger,
+        on_startup=[create_topics],
+        after_startup=[watching.start],
+        on_shutdown=[watching.stop],
+        after_shutdown=[db.dispose],
+    )
+
+
+def subscribe(
+    broker: KafkaBroker, settings: ProjectorSettings, store: JobStore, watch: BrokerWatch
+) -> BatchSubscriber:
+    """The projection's batch subscriber on the events topic."""
+    topics, react = settings.topics, reactor(settings.topics)
     # NACK_ON_ERROR: if the database is away the batch is read again, never skipped.
-    @broker.subscriber(
+    subscriber = broker.subscriber(
         topics.events,
         group_id=topics.projector_group,
         batch=True,
@@ -37,20 +66,34 @@ def create_app(settings: ProjectorSettings) -> AsgiFastStream:
         fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
         decoder=raw_batch,
     )
+
+    @subscriber
     async def on_events(payloads: list[bytes]) -> None:
+        if not await watch.same_log():  # fetched from a new log at the old one's positions
+            raise BrokerNotReady("events read from a log that replaced the one projected")
         await project(payloads, store, react)
 
-    async def create_topics() -> None:
-        await ensure_topics(settings, topics.all_topics())
+    return subscriber
 
-    ping = make_ping_asgi(broker, timeout=5)
-    return AsgiFastStream(
-        broker,
-        asgi_routes=[("/healthz", ping), ("/readyz", ping)],
-        logger=logger,
-        on_startup=[create_topics],
-        after_shutdown=[db.dispose],
-    )
+
+def ready(broker: KafkaBroker, watch: BrokerWatch) -> HttpHandler:
+    """`/readyz`: the broker answers, with the log the projector reads (503 saying why, if not)."""
+
+    def answer(status: int, text: str) -> AsgiResponse:
+        body = json.dumps({"status": text}).encode()
+        return AsgiResponse(body, status, headers={"content-type": "application/json"})
+
+    @get(include_in_schema=False)
+    async def readyz(scope: object) -> AsgiResponse:
+        try:
+            await watch.check()
+        except BrokerNotReady as exc:
+            return answer(503, str(exc))
+        if not await broker.ping(5):
+            return answer(503, "the broker does not answer")
+        return answer(200, "ready")
+
+    return readyz
 
 
 def run() -> None:

@@ -12,17 +12,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from darkroom.contracts.envelope import utcnow
 from darkroom.contracts.jobtypes import WORKER_TYPES, JobType
 from darkroom.contracts.topics import Topics
-from darkroom.gateway.sweeper.backlog import RequestBacklog, groups_of
+from darkroom.gateway.sweeper.backlog import BacklogUnknown, RequestBacklog, groups_of
 from darkroom.gateway.sweeper.settings import SweeperSettings
-from darkroom.jobs.plans.sweep import RUNNING, WAITING, plan_sweep
+from darkroom.jobs.plans.sweep import RUNNING, WAITING, SweepRules, plan_sweep
 from darkroom.jobs.records import JobRecord, Plan
 from darkroom.runtime.db import JobStore
+from darkroom.runtime.db.incarnation import record_incarnation, recorded_incarnation
 from darkroom.runtime.db.lease import acquire_lease
 
 logger = logging.getLogger(__name__)
@@ -36,6 +38,11 @@ class Sweeper:
     topics: Topics
     settings: SweeperSettings
     backlog: RequestBacklog
+    incarnation: Callable[[], uuid.UUID | None] = lambda: None  # the broker log now talked to
+
+    @property
+    def lease_ttl(self) -> timedelta:
+        return timedelta(seconds=self.settings.sweeper_interval_s * 3)
 
     async def sweep_once(self) -> int:
         """Sweep every due job found in one pass; returns how many were changed."""
@@ -53,6 +60,40 @@ class Sweeper:
         for record in [*waiting, *running]:
             held = record.run_id is not None and record.run_id in (still_waiting or set())
             changed += await self._sweep(record, held)
+        return changed
+
+    async def follow_broker(self, holder: str) -> int:
+        """If the jobs were last sent to another log of the broker (it lost its log since, alone
+        or with the whole stack), queue the waiting ones again now; returns how many. Only the
+        lease holder does it (every gateway replica notices the new broker)."""
+        incarnation, name = self.incarnation(), self.topics.incarnation
+        if incarnation is None or incarnation == await recorded_incarnation(self.store.db, name):
+            return 0
+        if not await acquire_lease(self.store.db, LEASE, holder, self.lease_ttl):
+            return 0
+        before = await recorded_incarnation(self.store.db, name)
+        changed = 0 if before in (None, incarnation) else await self.sweep_lost_waiting()
+        await record_incarnation(self.store.db, name, incarnation)
+        return changed
+
+    async def sweep_lost_waiting(self) -> int:
+        """The broker lost its log: every waiting job whose request is neither in the new log nor
+        in the outbox is queued again now, whatever its age (the database is the truth)."""
+        since, changed = utcnow(), 0
+        rules = replace(self.settings.sweep_rules, queued_after_s=0)
+        while True:
+            page = await self._quiet(WAITING, since)
+            still_waiting = await self._still_waiting(page)
+            if still_waiting is None:
+                raise BacklogUnknown("the new log's request topics could not be read")
+            swept = 0
+            for record in page:
+                held = record.run_id is not None and record.run_id in still_waiting
+                swept += await self._sweep(record, held, rules)
+            changed += swept
+            if len(page) < self.settings.sweeper_batch_size or not swept:
+                break
+        logger.warning("queued %d waiting job(s) again after the broker lost its log", changed)
         return changed
 
     async def _quiet(self, statuses: frozenset[str], since: datetime) -> list[JobRecord]:
@@ -74,15 +115,16 @@ class Sweeper:
             )
             return None
 
-    async def _sweep(self, record: JobRecord, waiting: bool) -> int:
+    async def _sweep(
+        self, record: JobRecord, waiting: bool, rules: SweepRules | None = None
+    ) -> int:
         """Decide again from the row inside the transaction; 1 if it changed."""
         decided: list[Plan] = []
+        rules = rules or self.settings.sweep_rules
 
         def decide(current: JobRecord) -> Plan:
             still = waiting and current.run_id == record.run_id
-            decided.append(
-                plan_sweep(current, self.settings.sweep_rules, self.topics, utcnow(), still)
-            )
+            decided.append(plan_sweep(current, rules, self.topics, utcnow(), still))
             return decided[-1]
 
         await self.store.change_job(record.job_id, decide)
@@ -102,10 +144,10 @@ class Sweeper:
 async def run_sweeper(sweeper: Sweeper, holder: str) -> None:
     """Sweep every interval while holding the lease; other replicas wait for it to expire."""
     interval = sweeper.settings.sweeper_interval_s
-    ttl = timedelta(seconds=interval * 3)
     while True:
         try:
-            if await acquire_lease(sweeper.store.db, LEASE, holder, ttl):
+            await sweeper.follow_broker(holder)
+            if await acquire_lease(sweeper.store.db, LEASE, holder, sweeper.lease_ttl):
                 await sweeper.sweep_once()
         except Exception:
             logger.exception("sweep failed; trying again next interval")

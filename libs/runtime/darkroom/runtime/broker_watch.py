@@ -1,0 +1,211 @@
+"""Every process watches its broker: does it answer, and is it still the log the process runs on?
+
+A broker that lost its log (the embedded broker with memory storage, restarted while the other
+processes keep running, as any per-process supervisor does) keeps its address and cluster id;
+the clients reconnect by themselves and carry on from positions in a log that is gone, skipping
+the new log's first records and committing offsets it never had. The watch notices it by the
+broker's incarnation (`darkroom.runtime.incarnation`), creates the topics again with their
+configured partitions, and runs the process's reactions (consumers start over from the new
+log's beginning, the sweeper re-sends the waiting jobs). Readiness fails while the broker does
+not answer and while the process catches up, and comes back on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from aiokafka.admin import AIOKafkaAdminClient
+
+from darkroom.runtime.incarnation import IncarnationReader, IncarnationUnknown, claim_incarnation
+from darkroom.runtime.kafka import ensure_topics
+from darkroom.runtime.settings import KafkaSettings
+
+logger = logging.getLogger(__name__)
+
+Reaction = Callable[[], Awaitable[None]]
+
+
+class BrokerNotReady(Exception):
+    """The broker does not answer, or the process is catching up with a new one."""
+
+
+@dataclass
+class WatchState:
+    """What the last look found; what readiness answers from."""
+
+    incarnation: uuid.UUID | None = None
+    problem: str | None = "not started"
+    new_brokers: int = 0  # how many times a new broker was noticed (tests, logs)
+
+
+@dataclass
+class BrokerWatch:
+    """Looks at the broker every KAFKA_WATCH_INTERVAL_S; `reactions` run when it is a new one."""
+
+    settings: KafkaSettings
+    name: str
+    reactions: list[Reaction] = field(default_factory=list)
+    state: WatchState = field(default_factory=WatchState)
+    _admin: AIOKafkaAdminClient | None = None
+    _reader: IncarnationReader | None = None
+    _adopted: bool = False  # the incarnation this process runs on is known
+    _reading: asyncio.Lock = field(default_factory=asyncio.Lock)  # one read at a time
+    _woken: asyncio.Event = field(default_factory=asyncio.Event)  # look now, not at the interval
+
+    def react(self, reaction: Reaction) -> None:
+        """Run `reaction` (in order, after the topics exist again) when the broker is new."""
+        self.reactions.append(reaction)
+
+    async def start(self) -> None:
+        """Adopt the broker's incarnation now (raises if the broker does not answer)."""
+        if self._reader is None:
+            reader = IncarnationReader(self.settings, self._timeout_s)
+            await reader.start()
+            self._reader = reader
+        async with self._reading:
+            claimed = await claim_incarnation(self.settings, self._reader, self.name)
+        self.state.incarnation = claimed
+        self.state.problem, self._adopted = None, True
+        logger.debug("broker incarnation %s", self.state.incarnation)
+
+    async def check(self) -> None:
+        """For /readyz: raise BrokerNotReady saying why, if it is not ready."""
+        if self.state.problem is not None:
+            raise BrokerNotReady(self.state.problem)
+
+    async def same_log(self) -> bool:
+        """Whether the broker still has the log this process runs on, by one read now (for a
+        consumer whose order matters: what it just fetched may come from a new log, read from
+        positions in the old one). False wakes the watch; BrokerNotReady if it cannot tell."""
+        generation = self.state.new_brokers
+        if self.state.problem is not None or self._reader is None:
+            raise BrokerNotReady(self.state.problem or "not started")
+        try:
+            async with self._reading:
+                found = await self._reader.read()
+        except Exception as exc:  # cannot tell: the caller reads the records again later
+            raise BrokerNotReady(f"cannot read the broker's incarnation: {exc!r}") from exc
+        same = found == self.state.incarnation and generation == self.state.new_brokers
+        if not same:
+            self._woken.set()
+        return same
+
+    async def run(self) -> None:
+        """Look every interval (or when woken) until cancelled."""
+        while True:
+            if self._adopted:  # a process that could not adopt at once looks again at once
+                await self._pause()
+            await self.look()
+            if not self._adopted:
+                await self._pause()
+
+    async def _pause(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._woken.wait(), self.settings.kafka_watch_interval_s)
+        self._woken.clear()
+
+    async def look(self) -> None:
+        """One look: note an unreachable broker, or take in a new one."""
+        try:
+            if not self._adopted:
+                await self.start()
+                return
+            new = await self._is_new()
+        except Exception as exc:  # anything the broker answers (or not) means "not ready"
+            if self.state.problem is None:
+                logger.warning("the broker does not answer: %r", exc)
+            self.state.problem = f"the broker does not answer: {type(exc).__name__}: {exc}"[:200]
+            await self._close_admin()
+            return
+        if new:
+            await self._take_in_new_broker()
+        elif self.state.problem is not None:
+            logger.info("the broker answers again")
+            self.state.problem = None
+
+    async def close(self) -> None:
+        await self._close_admin()
+        if self._reader is not None:
+            await self._reader.stop()
+
+    @property
+    def _timeout_s(self) -> float:
+        return max(3.0, self.settings.kafka_watch_interval_s)
+
+    async def _is_new(self) -> bool:
+        if self._admin is None:
+            admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap_servers)
+            await asyncio.wait_for(admin.start(), self._timeout_s)
+            self._admin = admin
+        topics = await asyncio.wait_for(self._admin.list_topics(), self._timeout_s)
+        if self.settings.topics.incarnation not in topics:
+            return True
+        assert self._reader is not None
+        try:
+            async with self._reading:
+                found = await self._reader.read()
+        except IncarnationUnknown as exc:  # just recreated by another process: look again
+            logger.debug("incarnation not readable yet: %s", exc)
+            return False
+        return found != self.state.incarnation
+
+    async def _take_in_new_broker(self) -> None:
+        started = time.monotonic()
+        self.state.problem = "catching up with a new broker (it lost its log)"
+        self.state.new_brokers += 1
+        logger.warning(
+            "the broker lost its log (its incarnation is gone): creating the topics again and "
+            "starting over from the new log"
+        )
+        try:
+            await ensure_topics(self.settings, self.settings.topics.all_topics())
+            assert self._reader is not None
+            async with self._reading:
+                claimed = await claim_incarnation(self.settings, self._reader, self.name)
+            self.state.incarnation = claimed
+            for reaction in self.reactions:
+                await reaction()
+        except Exception:
+            logger.exception("catching up with the new broker failed; trying again")
+            self.state.incarnation = None  # the next look takes it in again
+            return
+        self.state.problem = None
+        logger.warning("caught up with the new broker in %.1f s", time.monotonic() - started)
+
+    async def _close_admin(self) -> None:
+        admin, self._admin = self._admin, None
+        if admin is not None:
+            await admin.close()
+
+
+async def watching(watch: BrokerWatch, adopt_now: bool = True) -> asyncio.Task[None]:
+    """Start the watch's loop in the background (cancel the task, then `close()`). `adopt_now`:
+    first adopt the broker's incarnation (for processes that cannot start without the broker);
+    otherwise the loop adopts it once the broker answers."""
+    if adopt_now:
+        await watch.start()
+    return asyncio.create_task(watch.run(), name="broker-watch")
+
+
+@dataclass
+class Watching:
+    """A watch as a process's start and stop hooks."""
+
+    watch: BrokerWatch
+    adopt_now: bool = True
+    _task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = await watching(self.watch, self.adopt_now)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self.watch.close()

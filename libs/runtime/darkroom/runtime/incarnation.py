@@ -1,0 +1,115 @@
+"""Reading and claiming the broker's incarnation (the first record of the incarnation topic).
+
+The topic has one partition and keeps its records forever, so on Apache Kafka the first record
+never changes; the embedded broker with memory storage loses it with everything else on a
+restart. Reading is by offset (seek to 0, one fetch), right on both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError
+from pydantic import ValidationError
+
+from darkroom.contracts.envelope import utcnow
+from darkroom.contracts.incarnation import BrokerIncarnation
+from darkroom.runtime.settings import KafkaSettings
+
+TOPIC_ALREADY_EXISTS = 36
+KEEP_FOREVER = {"retention.ms": "-1", "retention.bytes": "-1", "cleanup.policy": "delete"}
+
+
+class IncarnationUnknown(Exception):
+    """The incarnation topic could not be read in time (the broker is away or just restarted)."""
+
+
+class IncarnationReader:
+    """Reads the first record of the incarnation topic, over one group-less consumer."""
+
+    def __init__(self, settings: KafkaSettings, timeout_s: float) -> None:
+        self.partition = TopicPartition(settings.topics.incarnation, 0)
+        self.timeout_s = timeout_s
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=100,
+        )
+
+    async def start(self) -> None:
+        await self.consumer.start()
+        self.consumer.assign([self.partition])
+
+    async def stop(self) -> None:
+        await self.consumer.stop()
+
+    async def read(self) -> uuid.UUID | None:
+        """The incarnation, None if the topic is empty; IncarnationUnknown if it cannot be read
+        (a missing topic, an unreachable broker, a record that is not an incarnation)."""
+        tp = self.partition
+        self.consumer.seek(tp, 0)
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                while True:
+                    batch = await self.consumer.getmany(tp, timeout_ms=100, max_records=1)
+                    if records := batch.get(tp):
+                        return _parse(records[0].value)
+                    if self.consumer.highwater(tp) == 0 and await self.consumer.position(tp) == 0:
+                        return None
+        except TimeoutError as exc:
+            raise IncarnationUnknown(f"{tp.topic} not read in {self.timeout_s:g} s") from exc
+
+
+def _parse(value: bytes | None) -> uuid.UUID:
+    try:
+        return BrokerIncarnation.model_validate_json(value or b"").incarnation
+    except ValidationError as exc:
+        raise IncarnationUnknown(f"the first incarnation record is not one: {exc}") from exc
+
+
+async def create_incarnation_topic(settings: KafkaSettings) -> None:
+    """The incarnation topic: one partition, records kept forever (if it does not exist)."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=10_000
+    )
+    await admin.start()
+    try:
+        name = settings.topics.incarnation
+        if name in await admin.list_topics():
+            return
+        topic = NewTopic(name, 1, settings.kafka_replication_factor, topic_configs=KEEP_FOREVER)
+        response = await admin.create_topics([topic])
+        for _, code, *_ in getattr(response, "topic_errors", ()):
+            if code not in (0, TOPIC_ALREADY_EXISTS):
+                raise KafkaError(f"cannot create topic {name}: error code {code}")
+    finally:
+        await admin.close()
+
+
+async def claim_incarnation(
+    settings: KafkaSettings, reader: IncarnationReader, claimed_by: str
+) -> uuid.UUID:
+    """The broker's incarnation: the first record of the topic, written by this process if the
+    topic is empty. When several processes claim at once, the first record written wins."""
+    await create_incarnation_topic(settings)
+    found = await reader.read()
+    if found is not None:
+        return found
+    record = BrokerIncarnation(incarnation=uuid.uuid4(), claimed_by=claimed_by, claimed_at=utcnow())
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            reader.partition.topic, record.model_dump_json().encode(), partition=0
+        )
+    finally:
+        await producer.stop()
+    first = await reader.read()
+    if first is None:
+        raise IncarnationUnknown("the incarnation written is not readable")
+    return first
