@@ -40,7 +40,7 @@ async def test_upgrade_creates_every_declared_table_and_stamps_the_head(
         tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
         version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
     assert set(metadata.tables) <= tables
-    assert version == "0005"
+    assert version == "0006"
 
 
 async def test_running_upgrade_twice_is_harmless(database: Database) -> None:

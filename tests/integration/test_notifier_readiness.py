@@ -14,15 +14,16 @@ from darkroom.notifier.hub import Hub
 from darkroom.notifier.routes import Services, router
 from darkroom.notifier.settings import NotifierSettings
 from darkroom.runtime.auth import TokenService
+from darkroom.runtime.broker_watch import BrokerWatch
 from darkroom.runtime.db import open_database
 from darkroom.runtime.embedded.stack import free_port
-from darkroom.runtime.kafka import KafkaProbe
 from darkroom.runtime.settings import DEV_JWT_SECRET, DatabaseSettings, KafkaSettings
 
 
 async def readiness(bootstrap: str, tmp_path: Path) -> httpx.Response:
     db = open_database(DatabaseSettings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'n.db'}"))
-    probe = KafkaProbe(KafkaSettings(kafka_bootstrap_servers=bootstrap), timeout_s=1.0)
+    watch = BrokerWatch(KafkaSettings(kafka_bootstrap_servers=bootstrap), "notifier")
+    await watch.look()  # what the notifier's watch loop does every KAFKA_WATCH_INTERVAL_S
     app = FastAPI()
     app.include_router(router)
     services: Any = Services(
@@ -33,7 +34,7 @@ async def readiness(bootstrap: str, tmp_path: Path) -> httpx.Response:
         hub=Hub(),
         tail=SimpleNamespace(ready=True),  # type: ignore[arg-type]
         tokens=TokenService(DEV_JWT_SECRET, "darkroom"),
-        kafka=probe,
+        watch=watch,
     )
     app.state.services = services
     try:
@@ -41,7 +42,7 @@ async def readiness(bootstrap: str, tmp_path: Path) -> httpx.Response:
         async with httpx.AsyncClient(transport=transport, base_url="http://notifier.test") as http:
             return await http.get("/readyz")
     finally:
-        await probe.close()
+        await watch.close()
         await db.dispose()
 
 

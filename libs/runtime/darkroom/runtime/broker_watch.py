@@ -29,6 +29,7 @@ from darkroom.runtime.settings import KafkaSettings
 logger = logging.getLogger(__name__)
 
 Reaction = Callable[[], Awaitable[None]]
+STOP_S = 5.0
 
 
 class BrokerNotReady(Exception):
@@ -65,9 +66,12 @@ class BrokerWatch:
     async def start(self) -> None:
         """Adopt the broker's incarnation now (raises if the broker does not answer)."""
         if self._reader is None:
-            reader = IncarnationReader(self.settings, self._timeout_s)
-            await reader.start()
-            self._reader = reader
+            self._reader = IncarnationReader(self.settings, self._timeout_s)
+            try:
+                await self._reader.start()
+            except BaseException:
+                self._reader = None
+                raise
         async with self._reading:
             claimed = await claim_incarnation(self.settings, self._reader, self.name)
         self.state.incarnation = claimed
@@ -140,9 +144,10 @@ class BrokerWatch:
 
     async def _is_new(self) -> bool:
         if self._admin is None:
-            admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap_servers)
-            await asyncio.wait_for(admin.start(), self._timeout_s)
-            self._admin = admin
+            self._admin = AIOKafkaAdminClient(
+                bootstrap_servers=self.settings.kafka_bootstrap_servers
+            )
+            await asyncio.wait_for(self._admin.start(), self._timeout_s)  # closed on failure
         topics = await asyncio.wait_for(self._admin.list_topics(), self._timeout_s)
         if self.settings.topics.incarnation not in topics:
             return True
@@ -207,5 +212,7 @@ class Watching:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            _, late = await asyncio.wait([self._task], timeout=STOP_S)
+            if late:  # aiokafka can hold a cancel while it connects: do not wait for it
+                logger.warning("the broker watch did not stop in %.0f s", STOP_S)
         await self.watch.close()

@@ -33,20 +33,35 @@ class IncarnationReader:
     def __init__(self, settings: KafkaSettings, timeout_s: float) -> None:
         self.partition = TopicPartition(settings.topics.incarnation, 0)
         self.timeout_s = timeout_s
-        self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=settings.kafka_bootstrap_servers,
+        self.bootstrap_servers = settings.kafka_bootstrap_servers
+        self._consumer: AIOKafkaConsumer | None = None
+
+    @property
+    def consumer(self) -> AIOKafkaConsumer:
+        if self._consumer is None:
+            raise IncarnationUnknown("the incarnation reader is not started")
+        return self._consumer
+
+    async def start(self) -> None:
+        """Connect (made here: aiokafka's clients belong to the running loop); stopped on failure."""
+        consumer = self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap_servers,
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             fetch_max_wait_ms=100,
         )
-
-    async def start(self) -> None:
-        await self.consumer.start()
-        self.consumer.assign([self.partition])
+        try:
+            await consumer.start()
+        except BaseException:
+            await self.stop()
+            raise
+        consumer.assign([self.partition])
 
     async def stop(self) -> None:
-        await self.consumer.stop()
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            await consumer.stop()
 
     async def read(self) -> uuid.UUID | None:
         """The incarnation, None if the topic is empty; IncarnationUnknown if it cannot be read
@@ -77,8 +92,8 @@ async def create_incarnation_topic(settings: KafkaSettings) -> None:
     admin = AIOKafkaAdminClient(
         bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=10_000
     )
-    await admin.start()
     try:
+        await admin.start()
         name = settings.topics.incarnation
         if name in await admin.list_topics():
             return
@@ -102,8 +117,8 @@ async def claim_incarnation(
         return found
     record = BrokerIncarnation(incarnation=uuid.uuid4(), claimed_by=claimed_by, claimed_at=utcnow())
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
-    await producer.start()
     try:
+        await producer.start()
         await producer.send_and_wait(
             reader.partition.topic, record.model_dump_json().encode(), partition=0
         )

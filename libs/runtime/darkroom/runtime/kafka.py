@@ -92,34 +92,6 @@ def job_key(job_id: object) -> bytes:
     return str(job_id).encode()
 
 
-class KafkaProbe:
-    """Answers whether the broker answers (for /readyz); connects lazily, reconnects after failure."""
-
-    def __init__(self, settings: KafkaSettings, timeout_s: float = 3.0) -> None:
-        self._settings = settings
-        self._timeout = timeout_s
-        self._admin: AIOKafkaAdminClient | None = None
-
-    async def check(self) -> None:
-        """Raise if the broker does not answer a metadata request in time."""
-        try:
-            if self._admin is None:
-                admin = AIOKafkaAdminClient(
-                    bootstrap_servers=self._settings.kafka_bootstrap_servers
-                )
-                await asyncio.wait_for(admin.start(), self._timeout)
-                self._admin = admin
-            await asyncio.wait_for(self._admin.list_topics(), self._timeout)
-        except Exception:
-            await self.close()
-            raise
-
-    async def close(self) -> None:
-        admin, self._admin = self._admin, None
-        if admin is not None:
-            await admin.close()
-
-
 class EmitFailed(Exception):
     """The broker did not acknowledge an event: the request must be redelivered, not failed."""
 
