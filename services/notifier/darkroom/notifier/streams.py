@@ -68,7 +68,7 @@ async def wakeups(
     history: EventHistory,
     settle_s: float,
     first: Sequence[JobEvent] = (),
-    resync_s: float = RESYNC_S,
+    resync_s: float | None = None,
 ) -> AsyncGenerator[list[RecordedEvent] | None, None]:
     """Each batch the hub queued for the stream, once every event in it is recorded: the accepted
     ones, with their recorded ids. The first batch is `first` (maybe empty), at once. After
@@ -86,7 +86,7 @@ async def wakeups(
             if (v := verdicts.get(e.event_id)) is not None and v.accepted
         ]
         try:
-            async with asyncio.timeout(resync_s):
+            async with asyncio.timeout(resync_s or RESYNC_S):
                 batch = [await sub.next(), *sub.drain()]
         except StreamOverflow:
             return
