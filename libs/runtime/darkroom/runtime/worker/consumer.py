@@ -174,8 +174,11 @@ class JobConsumer:
             batches = await self.consumer.getmany(  # nothing assigned yet: a poll that joins
                 *open_, timeout_ms=wait_ms, max_records=self.options.concurrency
             )
-            if generation != self._generation:
-                continue  # fetched from positions in the old log: read again from the new one
+            if generation != self._generation and batches:
+                # Fetched while starting over (maybe at positions in the old log): read those
+                # partitions from the new log's start again.
+                await self.consumer.seek_to_beginning(*batches)
+                continue
             for partition, records in batches.items():
                 for record in records:
                     self.offsets.start(partition, record.offset)  # never committed past

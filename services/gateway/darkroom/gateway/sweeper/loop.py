@@ -39,6 +39,7 @@ class Sweeper:
     settings: SweeperSettings
     backlog: RequestBacklog
     incarnation: Callable[[], uuid.UUID | None] = lambda: None  # the broker log now talked to
+    log_lost_at: datetime | None = None  # when the jobs' broker log was found lost
 
     @property
     def lease_ttl(self) -> timedelta:
@@ -72,8 +73,27 @@ class Sweeper:
         if not await acquire_lease(self.store.db, LEASE, holder, self.lease_ttl):
             return 0
         before = await recorded_incarnation(self.store.db, name)
-        changed = 0 if before in (None, incarnation) else await self.sweep_lost_waiting()
+        changed = 0
+        if before not in (None, incarnation):
+            self.log_lost_at = utcnow()
+            changed = await self.sweep_lost_waiting()
         await record_incarnation(self.store.db, name, incarnation)
+        return changed
+
+    async def sweep_orphaned_runs(self) -> int:
+        """Once SWEEPER_LOST_LOG_GRACE_S has passed since the broker lost its log, every running
+        job with no event since is given a new run: its worker went with the broker (a live one
+        heartbeats). The stalled deadline is not waited for."""
+        lost, grace = self.log_lost_at, self.settings.sweeper_lost_log_grace_s
+        if lost is None or utcnow() < lost + timedelta(seconds=grace):
+            return 0
+        self.log_lost_at = None
+        quiet = (utcnow() - lost).total_seconds()
+        rules = replace(self.settings.sweep_rules, stalled_after_s=quiet)
+        changed = 0
+        for record in await self._quiet(RUNNING, lost):
+            changed += await self._sweep(record, False, rules)
+        logger.warning("gave %d running job(s) a new run after the broker lost its log", changed)
         return changed
 
     async def sweep_lost_waiting(self) -> int:
@@ -148,6 +168,7 @@ async def run_sweeper(sweeper: Sweeper, holder: str) -> None:
         try:
             await sweeper.follow_broker(holder)
             if await acquire_lease(sweeper.store.db, LEASE, holder, sweeper.lease_ttl):
+                await sweeper.sweep_orphaned_runs()
                 await sweeper.sweep_once()
         except Exception:
             logger.exception("sweep failed; trying again next interval")

@@ -27,6 +27,13 @@ class SweeperSettings(BaseSettings):
         description="A running job with no event (workers heartbeat every JOB_HEARTBEAT_S) for this "
         "long gets a new run; the old one is fenced off.",
     )
+    sweeper_lost_log_grace_s: float = Field(
+        45.0,
+        gt=0,
+        description="After the broker lost its log, a running job with no event for this long since "
+        "is given a new run at once (its worker went with the broker: a live one heartbeats every "
+        "JOB_HEARTBEAT_S, so keep this above twice that).",
+    )
     sweeper_max_attempts: PositiveInt = Field(
         5, description="A stalled running job past this attempt is failed (code `stalled`)."
     )
