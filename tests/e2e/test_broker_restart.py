@@ -4,11 +4,10 @@ database kept the jobs: no job is lost or hangs, none ends twice."""
 from __future__ import annotations
 
 import asyncio
-import os
 import sqlite3
 import time
 import uuid
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,26 +19,15 @@ from httpx_sse import aconnect_sse
 
 from darkroom.runtime.embedded.stack import patience
 from tests.e2e.client import Received, data_events, follow, submit, wait_for_status
-from tests.fixtures.kafka import TansuProcess
+from tests.fixtures.kafka import TansuProcess, own_broker_only
 from tests.fixtures.procs import SERVICES, Stack
 from tests.fixtures.tokens import auth
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.timeout(180),
-    pytest.mark.skipif(
-        bool(os.environ.get("KAFKA_BOOTSTRAP_SERVERS")),
-        reason="restarts a broker of its own; an external broker cannot be restarted here",
-    ),
+    own_broker_only,
 ]
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[TansuProcess]:
-    tansu = TansuProcess(tmp_path / "tansu.log")
-    tansu.start()
-    yield tansu
-    tansu.stop()
 
 
 async def wait_until_published(db: Path) -> None:

@@ -8,8 +8,6 @@ import asyncio
 import os
 import time
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
@@ -17,24 +15,13 @@ from aiokafka.admin import AIOKafkaAdminClient
 from darkroom.runtime.broker_watch import BrokerNotReady, BrokerWatch, watching
 from darkroom.runtime.kafka import ensure_topics
 from darkroom.runtime.settings import KafkaSettings
-from tests.fixtures.kafka import TansuProcess
+from tests.fixtures.kafka import TansuProcess, own_broker_only
 
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.timeout(90),
-    pytest.mark.skipif(
-        bool(os.environ.get("KAFKA_BOOTSTRAP_SERVERS")),
-        reason="restarts a broker of its own; an external broker cannot be restarted here",
-    ),
+    own_broker_only,
 ]
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[TansuProcess]:
-    tansu = TansuProcess(tmp_path / "tansu.log")
-    tansu.start()
-    yield tansu
-    tansu.stop()
 
 
 async def until(predicate: object, timeout_s: float) -> float:

@@ -4,10 +4,7 @@ new log, never the old one's."""
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -16,25 +13,14 @@ from aiokafka.admin import AIOKafkaAdminClient
 from darkroom.runtime.kafka import ensure_topics
 from darkroom.runtime.settings import KafkaSettings
 from darkroom.runtime.worker import ConsumerOptions, JobConsumer
-from tests.fixtures.kafka import TansuProcess
+from tests.fixtures.kafka import TansuProcess, own_broker_only
 from tests.integration.helpers import wait_until
 
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.timeout(90),
-    pytest.mark.skipif(
-        bool(os.environ.get("KAFKA_BOOTSTRAP_SERVERS")),
-        reason="restarts a broker of its own; an external broker cannot be restarted here",
-    ),
+    own_broker_only,
 ]
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[TansuProcess]:
-    tansu = TansuProcess(tmp_path / "tansu.log")
-    tansu.start()
-    yield tansu
-    tansu.stop()
 
 
 async def produce(bootstrap: str, tp: TopicPartition, values: list[bytes]) -> None:
