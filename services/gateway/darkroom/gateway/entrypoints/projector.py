@@ -39,7 +39,7 @@ def create_app(settings: ProjectorSettings) -> AsgiFastStream:
     health = make_ping_asgi(broker, timeout=5)
     return AsgiFastStream(
         broker,
-        asgi_routes=[("/healthz", health), ("/readyz", ready(broker, watch))],
+        asgi_routes=[("/healthz", health), ("/readyz", ready(broker, subscriber, watch))],
         logger=logger,
         on_startup=[create_topics],
         after_startup=[watching.start],
@@ -76,8 +76,9 @@ def subscribe(
     return subscriber
 
 
-def ready(broker: KafkaBroker, watch: BrokerWatch) -> HttpHandler:
-    """`/readyz`: the broker answers, with the log the projector reads (503 saying why, if not)."""
+def ready(broker: KafkaBroker, subscriber: BatchSubscriber, watch: BrokerWatch) -> HttpHandler:
+    """`/readyz`: the event consumer runs and the broker answers, with the log the projector
+    reads (503 saying why, if not)."""
 
     def answer(status: int, text: str) -> AsgiResponse:
         body = json.dumps({"status": text}).encode()
@@ -85,6 +86,8 @@ def ready(broker: KafkaBroker, watch: BrokerWatch) -> HttpHandler:
 
     @get(include_in_schema=False)
     async def readyz(scope: object) -> AsgiResponse:
+        if not subscriber.running or any(t.done() for t in subscriber.tasks):
+            return answer(503, "the event consumer stopped")
         try:
             await watch.check()
         except BrokerNotReady as exc:
