@@ -9,6 +9,7 @@ import logging
 from faststream import AckPolicy
 from faststream.asgi import AsgiFastStream, AsgiResponse, HttpHandler, get, make_ping_asgi
 from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.subscriber.usecase import BatchSubscriber
 
 from darkroom.gateway.projector import project, reactor
@@ -41,8 +42,7 @@ def create_app(settings: ProjectorSettings) -> AsgiFastStream:
         broker,
         asgi_routes=[("/healthz", health), ("/readyz", ready(broker, subscriber, watch))],
         logger=logger,
-        on_startup=[create_topics],
-        after_startup=[watching.start],
+        on_startup=[create_topics, watching.start],  # the watch knows the log before any batch
         on_shutdown=[watching.stop],
         after_shutdown=[db.dispose],
     )
@@ -68,12 +68,21 @@ def subscribe(
     )
 
     @subscriber
-    async def on_events(payloads: list[bytes]) -> None:
-        if not await watch.same_log():  # fetched from a new log at the old one's positions
-            raise BrokerNotReady("events read from a log that replaced the one projected")
+    async def on_events(payloads: list[bytes], message: KafkaMessage) -> None:
+        if not await same_log(watch):  # fetched from a new log at the old one's positions, or
+            await message.nack()  # the broker cannot tell: read the batch again later
+            return
         await project(payloads, store, react)
 
     return subscriber
+
+
+async def same_log(watch: BrokerWatch) -> bool:
+    try:
+        return await watch.same_log()
+    except BrokerNotReady as exc:
+        logger.warning("not projecting a batch now: %s", exc)
+        return False
 
 
 def ready(broker: KafkaBroker, subscriber: BatchSubscriber, watch: BrokerWatch) -> HttpHandler:
