@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import assert_never
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,6 +16,32 @@ JOB_CONTROL = "jobs.control"
 BROKER_INCARNATION = "darkroom.incarnation"
 IMAGE_WORKER_GROUP = "image-worker"
 PROJECTOR_GROUP = "projector"
+
+
+DAY_MS = 24 * 3600 * 1000
+
+
+class TopicKind(StrEnum):
+    """How a topic keeps its records."""
+
+    LOG = "log"  # every record, for its retention (requests, retries, events, dead letters)
+    LATEST = "latest"  # the latest record per key, and older ones for the retention (control)
+    MARKER = "marker"  # one partition, every record forever (the broker's incarnation)
+
+
+class TopicSpec(BaseModel):
+    """One topic as the stack creates it; partitions and replication come from the deployment."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    kind: TopicKind
+    retention_ms: int = Field(description="How long records are kept; -1: forever.")
+    purpose: str
+
+    @property
+    def cleanup_policy(self) -> str:
+        return "compact,delete" if self.kind is TopicKind.LATEST else "delete"
 
 
 class WorkerTopics(BaseModel):
@@ -58,6 +85,19 @@ class WorkerTopics(BaseModel):
 
     def all_topics(self) -> list[str]:
         return [*self.by_priority().values(), self.retry, self.dlq]
+
+    def specs(self, job_type: JobType) -> list[TopicSpec]:
+        """This job type's topics, with how they keep their records."""
+        week, kind = 7 * DAY_MS, TopicKind.LOG
+        specs = [
+            TopicSpec(name=t, kind=kind, retention_ms=week, purpose=f"{job_type.value} requests")
+            for t in self.by_priority().values()
+        ]
+        return [
+            *specs,
+            TopicSpec(name=self.retry, kind=kind, retention_ms=week, purpose="retries waiting"),
+            TopicSpec(name=self.dlq, kind=kind, retention_ms=30 * DAY_MS, purpose="dead letters"),
+        ]
 
 
 class Topics(BaseModel):
@@ -135,6 +175,29 @@ class Topics(BaseModel):
         return self.of(job_type).dlq
 
     def all_topics(self) -> list[str]:
-        """Every topic the stack creates."""
+        """Every topic the stack creates with the deployment's partitions (all but the marker)."""
         per_type = [t for job_type in WORKER_TYPES for t in self.of(job_type).all_topics()]
         return [*per_type, self.events, self.control]
+
+    def specs(self) -> list[TopicSpec]:
+        """Every topic the stack uses, with how it keeps its records."""
+        week = 7 * DAY_MS
+        per_type = [s for job_type in WORKER_TYPES for s in self.of(job_type).specs(job_type)]
+        return [
+            *per_type,
+            TopicSpec(
+                name=self.events, kind=TopicKind.LOG, retention_ms=week, purpose="job events"
+            ),
+            TopicSpec(
+                name=self.control,
+                kind=TopicKind.LATEST,
+                retention_ms=week,
+                purpose="cancels and superseded runs",
+            ),
+            TopicSpec(
+                name=self.incarnation,
+                kind=TopicKind.MARKER,
+                retention_ms=-1,
+                purpose="the log the stack runs on",
+            ),
+        ]

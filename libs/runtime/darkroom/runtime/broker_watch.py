@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from enum import Enum
 
 from aiokafka.admin import AIOKafkaAdminClient
 
@@ -30,6 +31,14 @@ logger = logging.getLogger(__name__)
 
 Reaction = Callable[[], Awaitable[None]]
 STOP_S = 5.0
+
+
+class LogCheck(Enum):
+    """Where records a consumer just fetched come from (`BrokerWatch.log_of_fetch`)."""
+
+    SAME = "same"  # the log this process runs on
+    OTHER = "other"  # a new log: drop them
+    UNKNOWN = "unknown"  # cannot tell now: read them again later
 
 
 class BrokerNotReady(Exception):
@@ -56,6 +65,7 @@ class BrokerWatch:
     _admin: AIOKafkaAdminClient | None = None
     _reader: IncarnationReader | None = None
     _adopted: bool = False  # the incarnation this process runs on is known
+    _taking_in: bool = False  # a new broker is being taken in
     _reading: asyncio.Lock = field(default_factory=asyncio.Lock)  # one read at a time
     _woken: asyncio.Event = field(default_factory=asyncio.Event)  # look now, not at the interval
 
@@ -83,22 +93,34 @@ class BrokerWatch:
         if self.state.problem is not None:
             raise BrokerNotReady(self.state.problem)
 
-    async def same_log(self) -> bool:
-        """Whether the broker still has the log this process runs on, by one read now (for a
-        consumer whose order matters: what it just fetched may come from a new log, read from
-        positions in the old one). False wakes the watch; BrokerNotReady if it cannot tell."""
+    async def log_of_fetch(self) -> LogCheck:
+        """Whether records just fetched come from the log this process runs on, by one read now
+        (for a consumer whose order matters: after the broker lost its log, a fetch may come
+        from the new log at positions in the old one).
+
+        OTHER: a new log, being or just taken in: drop the records, never rewind to them (the
+        take-in moves the consumer to the new log's start). UNKNOWN: the broker cannot tell
+        (away, or the watch not started): read the records again later. OTHER wakes the watch.
+        """
         generation = self.state.new_brokers
+
+        def moved_on() -> bool:
+            return self._taking_in or generation != self.state.new_brokers
+
+        if moved_on():
+            return LogCheck.OTHER
         if self.state.problem is not None or self._reader is None:
-            raise BrokerNotReady(self.state.problem or "not started")
+            return LogCheck.UNKNOWN
         try:
             async with self._reading:
                 found = await self._reader.read()
         except Exception as exc:  # cannot tell: the caller reads the records again later
-            raise BrokerNotReady(f"cannot read the broker's incarnation: {exc!r}") from exc
-        same = found == self.state.incarnation and generation == self.state.new_brokers
-        if not same:
+            logger.debug("cannot read the broker's incarnation: %r", exc)
+            return LogCheck.OTHER if moved_on() else LogCheck.UNKNOWN
+        if moved_on() or found != self.state.incarnation:
             self._woken.set()
-        return same
+            return LogCheck.OTHER
+        return LogCheck.SAME
 
     async def run(self) -> None:
         """Look every interval (or when woken) until cancelled."""
@@ -164,6 +186,7 @@ class BrokerWatch:
         started = time.monotonic()
         self.state.problem = "catching up with a new broker (it lost its log)"
         self.state.new_brokers += 1
+        self._taking_in = True
         logger.warning(
             "the broker lost its log (its incarnation is gone): creating the topics again and "
             "starting over from the new log"
@@ -180,6 +203,8 @@ class BrokerWatch:
             logger.exception("catching up with the new broker failed; trying again")
             self.state.incarnation = None  # the next look takes it in again
             return
+        finally:
+            self._taking_in = False
         self.state.problem = None
         logger.warning("caught up with the new broker in %.1f s", time.monotonic() - started)
 

@@ -11,16 +11,12 @@ import asyncio
 import uuid
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
 from darkroom.contracts.envelope import utcnow
 from darkroom.contracts.incarnation import BrokerIncarnation
+from darkroom.runtime.kafka import ensure_topics
 from darkroom.runtime.settings import KafkaSettings
-
-TOPIC_ALREADY_EXISTS = 36
-KEEP_FOREVER = {"retention.ms": "-1", "retention.bytes": "-1", "cleanup.policy": "delete"}
 
 
 class IncarnationUnknown(Exception):
@@ -87,31 +83,12 @@ def _parse(value: bytes | None) -> uuid.UUID:
         raise IncarnationUnknown(f"the first incarnation record is not one: {exc}") from exc
 
 
-async def create_incarnation_topic(settings: KafkaSettings) -> None:
-    """The incarnation topic: one partition, records kept forever (if it does not exist)."""
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=10_000
-    )
-    try:
-        await admin.start()
-        name = settings.topics.incarnation
-        if name in await admin.list_topics():
-            return
-        topic = NewTopic(name, 1, settings.kafka_replication_factor, topic_configs=KEEP_FOREVER)
-        response = await admin.create_topics([topic])
-        for _, code, *_ in getattr(response, "topic_errors", ()):
-            if code not in (0, TOPIC_ALREADY_EXISTS):
-                raise KafkaError(f"cannot create topic {name}: error code {code}")
-    finally:
-        await admin.close()
-
-
 async def claim_incarnation(
     settings: KafkaSettings, reader: IncarnationReader, claimed_by: str
 ) -> uuid.UUID:
     """The broker's incarnation: the first record of the topic, written by this process if the
     topic is empty. When several processes claim at once, the first record written wins."""
-    await create_incarnation_topic(settings)
+    await ensure_topics(settings, [settings.topics.incarnation])  # one partition, forever
     found = await reader.read()
     if found is not None:
         return found

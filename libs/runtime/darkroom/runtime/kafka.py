@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaConnectionError, KafkaError
 from faststream.kafka import KafkaBroker, KafkaMessage
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
@@ -16,10 +16,11 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, w
 from darkroom.contracts.events import JobEvent, encode_event, is_terminal
 from darkroom.jobs.messages import event_headers
 from darkroom.runtime.settings import KafkaSettings
+from darkroom.runtime.topics.admin import admin_client, create_topics
+from darkroom.runtime.topics.desired import TopicState, desired_topics
 
 logger = logging.getLogger(__name__)
 
-TOPIC_ALREADY_EXISTS = 36
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 
 
@@ -37,26 +38,16 @@ async def ensure_topics(settings: KafkaSettings, names: Iterable[str]) -> None:
 
 
 async def _create_missing(settings: KafkaSettings, wanted: list[str]) -> None:
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=10_000
-    )
-    await admin.start()
-    try:
+    specs = {t.name: t for t in desired_topics(settings)}
+    async with admin_client(settings) as admin:
         existing = set(await admin.list_topics())
-        missing = [t for t in wanted if t not in existing]
-        if not missing:
-            return
-        new = [
-            NewTopic(t, settings.kafka_partitions, settings.kafka_replication_factor)
-            for t in missing
-        ]
-        response = await admin.create_topics(new)
-        for topic, code, *_ in getattr(response, "topic_errors", ()):
-            if code not in (0, TOPIC_ALREADY_EXISTS):
-                raise KafkaError(f"cannot create topic {topic}: error code {code}")
-        logger.info("created topics %s", ", ".join(missing))
-    finally:
-        await admin.close()
+        missing = [specs.get(t) or _plain(t, settings) for t in wanted if t not in existing]
+        await create_topics(admin, missing)
+
+
+def _plain(name: str, settings: KafkaSettings) -> TopicState:
+    """A topic the contracts do not describe (tests): partitions and replication only."""
+    return TopicState(name, settings.kafka_partitions, settings.kafka_replication_factor)
 
 
 def make_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer:
@@ -161,20 +152,47 @@ def message_sender(producer: AIOKafkaProducer) -> Send:
     return send
 
 
-async def read_from_log_start(consumer: AIOKafkaConsumer) -> dict[TopicPartition, int]:
-    """The broker lost its log: move a group member's partitions to the start of the new log
-    and commit that start, so the group keeps no offset of the old log; returns the starts.
-    A failed commit (the group is rejoining, and then reads no offset of the old log) is logged."""
-    assigned = consumer.assignment()
-    if not assigned:
-        return {}
-    await consumer.seek_to_beginning(*assigned)
-    starts = {tp: await consumer.position(tp) for tp in assigned}
+async def read_from_log_start(
+    consumer: AIOKafkaConsumer, partitions: Iterable[TopicPartition] | None = None
+) -> bool:
+    """The broker lost its log: move a group member's partitions (all it holds by default) to the
+    start of the new log and commit that start, so the group keeps no offset of the old log.
+    False when it holds none or the commit failed (the group is rebalancing): then the caller
+    does it again when partitions are next assigned (`LogStartOnAssign`)."""
+    held = list(consumer.assignment() if partitions is None else partitions)
+    if not held:
+        return False
+    await consumer.seek_to_beginning(*held)
+    starts = {tp: await consumer.position(tp) for tp in held}
     try:
         await consumer.commit(starts)
     except KafkaError as exc:
-        logger.warning("committing the new log's start failed: %r", exc)
-    return starts
+        logger.warning("committing the new log's start failed (again when assigned): %r", exc)
+        return False
+    return True
+
+
+class LogStartOnAssign(ConsumerRebalanceListener):  # type: ignore[misc]
+    """A group member that starts over from the new log's start (`start_over`) also does so for
+    the partitions it is assigned next, if it could not at once: a group rebalancing after the
+    broker lost its log hands partitions out with whatever offsets were committed meanwhile."""
+
+    def __init__(self) -> None:
+        self.consumer: AIOKafkaConsumer | None = None
+        self.pending = False
+
+    async def start_over(self, consumer: AIOKafkaConsumer | None) -> None:
+        self.consumer, self.pending = consumer, True
+        if consumer is not None and await read_from_log_start(consumer):
+            self.pending = False
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        pass
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        if self.pending and self.consumer is not None and assigned:
+            await self.consumer.seek_to_beginning(*assigned)
+            self.pending = False
 
 
 async def raw_batch(message: KafkaMessage) -> list[bytes]:

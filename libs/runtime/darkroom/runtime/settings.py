@@ -56,6 +56,11 @@ class KafkaSettings(BaseSettings):
     kafka_replication_factor: PositiveInt = Field(
         1, description="Replication factor of created topics."
     )
+    kafka_min_insync_replicas: PositiveInt | None = Field(
+        None,
+        description="min.insync.replicas of the topics the stack creates (with acks=all, how many "
+        "replicas must have a write); unset: the broker's default. Production: replication - 1.",
+    )
     kafka_session_timeout_ms: PositiveInt = Field(
         6000,
         description="Consumer group session timeout; group joins take about half of it on Tansu.",

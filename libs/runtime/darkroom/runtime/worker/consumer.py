@@ -57,6 +57,9 @@ class _Rebalance(ConsumerRebalanceListener):
         self.owner.offsets.forget(list(revoked))
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        if self.owner.start_over_pending and assigned:  # could not at once: the group rebalanced
+            await self.owner.consumer.seek_to_beginning(*assigned)
+            self.owner.start_over_pending = False
         logger.info("assigned %s", ", ".join(f"{tp.topic}[{tp.partition}]" for tp in assigned))
         self.owner.assigned.set()
 
@@ -81,6 +84,7 @@ class JobConsumer:
         }
         self._turns = WeightedTurns(options.topics)
         self._generation = 0  # the log the positions belong to: one more per start_over()
+        self.start_over_pending = False  # start_over() could not move the partitions at once
 
     @property
     def running(self) -> int:
@@ -143,7 +147,7 @@ class JobConsumer:
             self.offsets = OffsetTracker()
             for line in self._waiting.values():
                 line.clear()
-            await read_from_log_start(self.consumer)
+            self.start_over_pending = not await read_from_log_start(self.consumer)
         logger.info("reading %s from the start of the new log", ", ".join(self.options.topics))
 
     async def commit(self) -> None:

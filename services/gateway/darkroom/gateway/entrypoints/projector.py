@@ -14,9 +14,9 @@ from faststream.kafka.subscriber.usecase import BatchSubscriber
 
 from darkroom.gateway.projector import project, reactor
 from darkroom.gateway.settings import ProjectorSettings
-from darkroom.runtime.broker_watch import BrokerNotReady, BrokerWatch, Watching
+from darkroom.runtime.broker_watch import BrokerNotReady, BrokerWatch, LogCheck, Watching
 from darkroom.runtime.db import JobStore, open_database
-from darkroom.runtime.kafka import ensure_topics, make_broker, raw_batch, read_from_log_start
+from darkroom.runtime.kafka import LogStartOnAssign, ensure_topics, make_broker, raw_batch
 from darkroom.runtime.serving import configure_process, serve
 
 logger = logging.getLogger("darkroom.projector")
@@ -26,11 +26,11 @@ def create_app(settings: ProjectorSettings) -> AsgiFastStream:
     broker = make_broker(settings, client_id=f"projector-{settings.instance_id}", log=logger)
     db = open_database(settings)
     watch = BrokerWatch(settings, f"projector-{settings.instance_id}")
-    subscriber = subscribe(broker, settings, JobStore(db), watch)
+    log_start = LogStartOnAssign()
+    subscriber = subscribe(broker, settings, JobStore(db), watch, log_start)
 
     async def start_over() -> None:  # the broker lost its log: project the new one from its start
-        if subscriber.consumer is not None:
-            await read_from_log_start(subscriber.consumer)
+        await log_start.start_over(subscriber.consumer)
 
     async def create_topics() -> None:
         await ensure_topics(settings, settings.topics.all_topics())
@@ -49,7 +49,11 @@ def create_app(settings: ProjectorSettings) -> AsgiFastStream:
 
 
 def subscribe(
-    broker: KafkaBroker, settings: ProjectorSettings, store: JobStore, watch: BrokerWatch
+    broker: KafkaBroker,
+    settings: ProjectorSettings,
+    store: JobStore,
+    watch: BrokerWatch,
+    listener: LogStartOnAssign,
 ) -> BatchSubscriber:
     """The projection's batch subscriber on the events topic."""
     topics, react = settings.topics, reactor(settings.topics)
@@ -65,24 +69,20 @@ def subscribe(
         session_timeout_ms=settings.kafka_session_timeout_ms,
         fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
         decoder=raw_batch,
+        listener=listener,
     )
 
     @subscriber
     async def on_events(payloads: list[bytes], message: KafkaMessage) -> None:
-        if not await same_log(watch):  # fetched from a new log at the old one's positions, or
-            await message.nack()  # the broker cannot tell: read the batch again later
-            return
-        await project(payloads, store, react)
+        match await watch.log_of_fetch():
+            case LogCheck.SAME:
+                await project(payloads, store, react)
+            case LogCheck.OTHER:  # a new log read at the old one's positions: dropped, the
+                logger.info("dropped %d events of a new log", len(payloads))  # take-in rereads
+            case LogCheck.UNKNOWN:  # read the batch again later
+                await message.nack()
 
     return subscriber
-
-
-async def same_log(watch: BrokerWatch) -> bool:
-    try:
-        return await watch.same_log()
-    except BrokerNotReady as exc:
-        logger.warning("not projecting a batch now: %s", exc)
-        return False
 
 
 def ready(broker: KafkaBroker, subscriber: BatchSubscriber, watch: BrokerWatch) -> HttpHandler:
