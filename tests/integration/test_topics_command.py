@@ -1,15 +1,17 @@
-"""`darkroom-topics` against the test broker: a dry run changes nothing, a run creates every
-topic with its configs, a second run has nothing to do, and what the broker refuses is a
-non-zero exit saying so."""
+"""`darkroom-topics` and the producers' settings against the test broker: a dry run changes
+nothing, a run creates every topic with its configs, a second run has nothing to do, and what
+the broker refuses is a non-zero exit saying so."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
+from darkroom.runtime.kafka import IdempotenceRefused, make_producer, start_producer
 from darkroom.runtime.settings import KafkaSettings
 from darkroom.runtime.topics.admin import admin_client, read_topics
 from darkroom.runtime.topics.cli import sync_topics
@@ -61,3 +63,19 @@ def test_the_command_exits_non_zero_saying_why_when_the_broker_does_not_answer()
     )
     assert result.returncode == 1, result
     assert "failed (127.0.0.1:1)" in result.stdout
+
+
+async def test_an_idempotent_producer_the_broker_refuses_is_a_clear_error(
+    kafka_bootstrap: str,
+) -> None:
+    """On Apache Kafka KAFKA_ENABLE_IDEMPOTENCE=true works; the embedded broker refuses it, and
+    the service stops at start saying which setting to change (not aiokafka's UnknownError)."""
+    settings = KafkaSettings(kafka_bootstrap_servers=kafka_bootstrap, kafka_enable_idempotence=True)
+    producer = make_producer(settings, "idempotent")
+    assert producer._txn_manager is not None  # aiokafka made it idempotent
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):  # a real Kafka takes it
+        await start_producer(producer)
+        await producer.stop()
+        return
+    with pytest.raises(IdempotenceRefused, match="KAFKA_ENABLE_IDEMPOTENCE=false"):
+        await start_producer(producer)

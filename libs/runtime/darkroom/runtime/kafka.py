@@ -9,7 +9,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
-from aiokafka.errors import KafkaConnectionError, KafkaError
+from aiokafka.errors import KafkaConnectionError, KafkaError, UnknownError
 from faststream.kafka import KafkaBroker, KafkaMessage
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
@@ -51,10 +51,10 @@ def _plain(name: str, settings: KafkaSettings) -> TopicState:
 
 
 def make_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer:
-    """A producer that waits for every in-sync replica (acks=all) and batches for a few ms.
-
-    Not idempotent: Tansu rejects aiokafka's InitProducerId; consumers deduplicate by event id.
-    """
+    """A producer that waits for every in-sync replica (acks=all) and batches for a few ms;
+    idempotent with KAFKA_ENABLE_IDEMPOTENCE (Apache Kafka; Tansu refuses aiokafka's
+    InitProducerId). Consumers deduplicate by event id either way. Start it with
+    `start_producer`."""
     return AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         client_id=client_id,
@@ -62,7 +62,25 @@ def make_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer:
         linger_ms=settings.kafka_linger_ms,
         max_batch_size=256 * 1024,
         max_request_size=MAX_MESSAGE_BYTES,
+        enable_idempotence=settings.kafka_enable_idempotence,
     )
+
+
+class IdempotenceRefused(RuntimeError):
+    """The broker refused an idempotent producer."""
+
+
+async def start_producer(producer: AIOKafkaProducer) -> None:
+    """Start `producer`; a broker that refuses an idempotent one is a clear error, not an
+    UnknownError (aiokafka's InitProducerId is all the embedded broker answers that way)."""
+    try:
+        await producer.start()
+    except UnknownError as exc:
+        await producer.stop()
+        raise IdempotenceRefused(
+            "the broker refused to start an idempotent producer: set "
+            "KAFKA_ENABLE_IDEMPOTENCE=false (the embedded broker cannot have it)"
+        ) from exc
 
 
 def make_broker(settings: KafkaSettings, client_id: str, log: logging.Logger) -> KafkaBroker:

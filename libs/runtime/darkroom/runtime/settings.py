@@ -56,6 +56,12 @@ class KafkaSettings(BaseSettings):
     kafka_replication_factor: PositiveInt = Field(
         1, description="Replication factor of created topics."
     )
+    kafka_enable_idempotence: bool = Field(
+        False,
+        description="Idempotent producers: a producer's own retries never duplicate or reorder a "
+        "record. Set it on Apache Kafka; the embedded broker refuses it (a service then stops at "
+        "start, saying so).",
+    )
     kafka_min_insync_replicas: PositiveInt | None = Field(
         None,
         description="min.insync.replicas of the topics the stack creates (with acks=all, how many "

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from darkroom.runtime.broker_watch import BrokerNotReady, BrokerWatch, Watching
+from darkroom.runtime.kafka import start_producer
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -94,7 +95,7 @@ class _WorkerHost:
         for hook in self.on_startup:
             await hook()
         self.parts = parts = self.build()
-        await parts.producer.start()
+        await start_producer(parts.producer)
         self.watch.react(parts.start_over)
         watching = Watching(self.watch)
         await watching.start()

@@ -20,7 +20,7 @@ from darkroom.contracts.jobtypes import WORKER_TYPES, JobType
 from darkroom.gateway.dead_letters import read_dead_letters, replay_all
 from darkroom.gateway.settings import DeadLetterSettings
 from darkroom.runtime.db import JobStore, open_database
-from darkroom.runtime.kafka import make_producer, message_sender
+from darkroom.runtime.kafka import make_producer, message_sender, start_producer
 from darkroom.runtime.serving import configure_process
 
 
@@ -59,7 +59,7 @@ async def main(settings: DeadLetterSettings, args: argparse.Namespace) -> int:
         return 0
     db = open_database(settings)
     producer = make_producer(settings, client_id=f"dead-letters-{settings.instance_id}")
-    await producer.start()
+    await start_producer(producer)
     try:
         lines = await replay_all(
             letters,

@@ -8,7 +8,7 @@ from darkroom.gateway.relay import OutboxRelay
 from darkroom.gateway.settings import RelaySettings
 from darkroom.runtime.db import JobStore, open_database
 from darkroom.runtime.db.notify import outbox_notifications
-from darkroom.runtime.kafka import ensure_topics, make_producer
+from darkroom.runtime.kafka import ensure_topics, make_producer, start_producer
 from darkroom.runtime.lifecycle import run_until_signal
 from darkroom.runtime.serving import configure_process
 
@@ -17,7 +17,7 @@ async def serve(settings: RelaySettings) -> None:
     await ensure_topics(settings, settings.topics.all_topics())
     db = open_database(settings)
     producer = make_producer(settings, client_id=f"relay-{settings.instance_id}")
-    await producer.start()
+    await start_producer(producer)
     relay = OutboxRelay(JobStore(db), producer, settings.topics.events, settings.relay_batch_size)
     try:
         async with outbox_notifications(db, relay.wakeup.set) as notified:
