@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 Reaction = Callable[[], Awaitable[None]]
 STOP_S = 5.0
+REACTION_TIMEOUT_S = 30.0
 
 
 class LogCheck(Enum):
@@ -198,7 +199,8 @@ class BrokerWatch:
                 claimed = await claim_incarnation(self.settings, self._reader, self.name)
             self.state.incarnation = claimed
             for reaction in self.reactions:
-                await reaction()
+                async with asyncio.timeout(REACTION_TIMEOUT_S):  # else tried again next look
+                    await reaction()
         except Exception:
             logger.exception("catching up with the new broker failed; trying again")
             self.state.incarnation = None  # the next look takes it in again

@@ -22,6 +22,7 @@ from darkroom.runtime.topics.desired import TopicState, desired_topics
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+COMMIT_TIMEOUT_S = 10.0  # a commit to a group that is rebalancing may wait for it
 
 
 async def ensure_topics(settings: KafkaSettings, names: Iterable[str]) -> None:
@@ -180,14 +181,26 @@ async def read_from_log_start(
     held = list(consumer.assignment() if partitions is None else partitions)
     if not held:
         return False
-    await consumer.seek_to_beginning(*held)
-    starts = {tp: await consumer.position(tp) for tp in held}
+    starts = seek_log_start(consumer, held)
     try:
-        await consumer.commit(starts)
-    except KafkaError as exc:
+        await asyncio.wait_for(consumer.commit(starts), COMMIT_TIMEOUT_S)
+    except (KafkaError, TimeoutError) as exc:
         logger.warning("committing the new log's start failed (again when assigned): %r", exc)
         return False
     return True
+
+
+def seek_log_start(
+    consumer: AIOKafkaConsumer, partitions: Iterable[TopicPartition]
+) -> dict[TopicPartition, int]:
+    """Move to offset 0 without waiting (`seek_to_beginning` waits up to the request timeout
+    for a broker that may be rebalancing); a log whose start was deleted answers "out of range"
+    and the consumer resets to its earliest offset, as configured everywhere here."""
+    starts = {}
+    for tp in partitions:
+        consumer.seek(tp, 0)
+        starts[tp] = 0
+    return starts
 
 
 class LogStartOnAssign(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -209,7 +222,7 @@ class LogStartOnAssign(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         if self.pending and self.consumer is not None and assigned:
-            await self.consumer.seek_to_beginning(*assigned)
+            seek_log_start(self.consumer, assigned)
             self.pending = False
 
 

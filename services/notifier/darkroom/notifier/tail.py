@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from darkroom.contracts.events import parse_event
 from darkroom.notifier.hub import Hub
-from darkroom.runtime.kafka import topic_partitions
+from darkroom.runtime.kafka import seek_log_start, topic_partitions
 from darkroom.runtime.settings import KafkaSettings
 
 logger = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class EventTail:
         """The broker lost its log: tail the new one from its beginning (all of it is news)."""
         partitions = topic_partitions(self.consumer, self.settings.topics.events)
         self.consumer.assign(partitions)
-        await self.consumer.seek_to_beginning(*partitions)
+        seek_log_start(self.consumer, partitions)
         logger.info("tailing %s from the start of the new log", self.settings.topics.events)
 
     async def stop(self) -> None:

@@ -35,7 +35,7 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
 
-from darkroom.runtime.kafka import EmitFailed, read_from_log_start
+from darkroom.runtime.kafka import EmitFailed, read_from_log_start, seek_log_start
 from darkroom.runtime.worker.offsets import OffsetTracker
 from darkroom.runtime.worker.options import ConsumerOptions
 from darkroom.runtime.worker.priority import WeightedTurns
@@ -58,7 +58,7 @@ class _Rebalance(ConsumerRebalanceListener):
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         if self.owner.start_over_pending and assigned:  # could not at once: the group rebalanced
-            await self.owner.consumer.seek_to_beginning(*assigned)
+            seek_log_start(self.owner.consumer, assigned)
             self.owner.start_over_pending = False
         logger.info("assigned %s", ", ".join(f"{tp.topic}[{tp.partition}]" for tp in assigned))
         self.owner.assigned.set()
@@ -181,7 +181,7 @@ class JobConsumer:
             if generation != self._generation and batches:
                 # Fetched while starting over (maybe at positions in the old log): read those
                 # partitions from the new log's start again.
-                await self.consumer.seek_to_beginning(*batches)
+                seek_log_start(self.consumer, batches)
                 continue
             for partition, records in batches.items():
                 for record in records:

@@ -24,7 +24,7 @@ from darkroom.contracts.control import (
     RunSuperseded,
     control_adapter,
 )
-from darkroom.runtime.kafka import topic_partitions
+from darkroom.runtime.kafka import seek_log_start, topic_partitions
 
 logger = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ class ControlTail:
             return
         partitions = topic_partitions(self._consumer, self.topic)
         self._consumer.assign(partitions)
-        await self._consumer.seek_to_beginning(*partitions)
+        seek_log_start(self._consumer, partitions)
 
     async def stop(self) -> None:
         if self._task is not None:
