@@ -26,6 +26,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from darkroom.runtime.incarnation import IncarnationReader, IncarnationUnknown, claim_incarnation
 from darkroom.runtime.kafka import ensure_topics
 from darkroom.runtime.settings import KafkaSettings
+from darkroom.runtime.topics.admin import partition_counts
 
 logger = logging.getLogger(__name__)
 
@@ -194,6 +195,7 @@ class BrokerWatch:
         )
         try:
             await ensure_topics(self.settings, self.settings.topics.all_topics())
+            await self._report_partitions()
             assert self._reader is not None
             async with self._reading:
                 claimed = await claim_incarnation(self.settings, self._reader, self.name)
@@ -209,6 +211,23 @@ class BrokerWatch:
             self._taking_in = False
         self.state.problem = None
         logger.warning("caught up with the new broker in %.1f s", time.monotonic() - started)
+
+    async def _report_partitions(self) -> None:
+        """Warn about a topic the broker created itself, with its own partition count, when a
+        client named it before this process could create it (the embedded broker does that)."""
+        wanted = self.settings.kafka_partitions
+        counts = await partition_counts(self.settings, self.settings.topics.all_topics())
+        for name, count in sorted(counts.items()):
+            if count != wanted:
+                logger.warning(
+                    "topic %s came back with %d partitions, not KAFKA_PARTITIONS=%d (the broker "
+                    "created it when a client named it first): it works with them; delete it "
+                    "while the stack is stopped to get %d",
+                    name,
+                    count,
+                    wanted,
+                    wanted,
+                )
 
     async def _close_admin(self) -> None:
         admin, self._admin = self._admin, None

@@ -52,6 +52,12 @@ async def read_topics(
     return found
 
 
+async def partition_counts(settings: KafkaSettings, names: list[str]) -> dict[str, int]:
+    """How many partitions each of these existing topics has."""
+    async with admin_client(settings) as admin:
+        return {t["topic"]: len(t["partitions"]) for t in await admin.describe_topics(names)}
+
+
 async def _configs(
     admin: AIOKafkaAdminClient, keys: dict[str, list[str]]
 ) -> dict[str, dict[str, str]]:
