@@ -55,6 +55,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check libs services tests bench tools
 	$(BIN)/ruff format --check libs services tests bench tools
 	$(BIN)/python tools/check_sizes.py libs services bench tools
+	$(BIN)/hadolint Dockerfile
 	$(BIN)/mypy libs/contracts libs/jobs libs/media libs/runtime services/gateway services/image-worker services/upscale-worker services/video-worker services/notifier
 
 schemas: $(STAMP)
