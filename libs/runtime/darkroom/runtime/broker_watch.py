@@ -68,6 +68,7 @@ class BrokerWatch:
     _reader: IncarnationReader | None = None
     _adopted: bool = False  # the incarnation this process runs on is known
     _taking_in: bool = False  # a new broker is being taken in
+    _stopping: bool = False  # the loop ends at its next pause
     _reading: asyncio.Lock = field(default_factory=asyncio.Lock)  # one read at a time
     _woken: asyncio.Event = field(default_factory=asyncio.Event)  # look now, not at the interval
 
@@ -125,13 +126,21 @@ class BrokerWatch:
         return LogCheck.SAME
 
     async def run(self) -> None:
-        """Look every interval (or when woken) until cancelled."""
-        while True:
+        """Look every interval (or when woken) until `request_stop` (or cancelled)."""
+        while not self._stopping:
             if self._adopted:  # a process that could not adopt at once looks again at once
                 await self._pause()
+                if self._stopping:
+                    return
             await self.look()
             if not self._adopted:
                 await self._pause()
+
+    def request_stop(self) -> None:
+        """End the loop after the look under way: cancelling aiokafka while it connects leaves
+        its sockets open."""
+        self._stopping = True
+        self._woken.set()
 
     async def _pause(self) -> None:
         with contextlib.suppress(TimeoutError):
@@ -257,8 +266,9 @@ class Watching:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
+            self.watch.request_stop()
             _, late = await asyncio.wait([self._task], timeout=STOP_S)
-            if late:  # aiokafka can hold a cancel while it connects: do not wait for it
-                logger.warning("the broker watch did not stop in %.0f s", STOP_S)
+            if late:  # a look stuck past its own timeouts
+                self._task.cancel()
+                await asyncio.wait([self._task], timeout=STOP_S)
         await self.watch.close()

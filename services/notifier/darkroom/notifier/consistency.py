@@ -22,7 +22,7 @@ POLL = wait_exponential(multiplier=0.005, max=0.1)
 
 
 async def when_recorded(
-    events: Sequence[JobEvent], history: EventHistory, warn_every_s: float, give_up_s: float = 60.0
+    events: Sequence[JobEvent], history: EventHistory, warn_every_s: float, give_up_s: float = 10.0
 ) -> dict[uuid.UUID, Verdict]:
     """The verdict on every one of `events`, once all of them are recorded (accepted or refused).
 

@@ -92,6 +92,11 @@ class Hub:
             self._recent.move_to_end(event.job_id)
         recent.append(event)
 
+    def forget_recent(self) -> None:
+        """Forget the recent events (the broker lost its log: the ones not recorded never
+        will be, and a new stream must not wait for them)."""
+        self._recent.clear()
+
     @contextmanager
     def job(self, job_id: uuid.UUID) -> Iterator[Subscription]:
         """Live events of one job, with the job's recent events as of subscribing."""

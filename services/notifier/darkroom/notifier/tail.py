@@ -92,6 +92,7 @@ class EventTail:
         partitions = topic_partitions(self.consumer, self.settings.topics.events)
         self.consumer.assign(partitions)
         seek_log_start(self.consumer, partitions)
+        self.hub.forget_recent()
         logger.info("tailing %s from the start of the new log", self.settings.topics.events)
 
     async def stop(self) -> None:
