@@ -12,7 +12,7 @@ import uuid
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
-from darkroom.runtime.broker_watch import BrokerNotReady, BrokerWatch, watching
+from darkroom.runtime.broker_watch import BrokerNotReady, BrokerWatch, Watching
 from darkroom.runtime.kafka import ensure_topics
 from darkroom.runtime.settings import KafkaSettings
 from tests.fixtures.kafka import TansuProcess, own_broker_only
@@ -53,10 +53,10 @@ async def test_a_broker_that_lost_its_log_is_taken_in_once_by_every_watch(
     await ensure_topics(settings, settings.topics.all_topics())
     taken_in: list[str] = []
     watches = [BrokerWatch(settings, f"p{i}") for i in range(3)]
-    tasks = []
-    for watch in watches:
+    runs = [Watching(watch) for watch in watches]
+    for watch, run in zip(watches, runs, strict=True):
         watch.react(lambda name=watch.name: _note(taken_in, name))
-        tasks.append(await watching(watch))
+        await run.start()
     try:
         first = {w.state.incarnation for w in watches}
         assert len(first) == 1 and None not in first  # every process adopts the same log
@@ -74,11 +74,8 @@ async def test_a_broker_that_lost_its_log_is_taken_in_once_by_every_watch(
         await until(lambda: all(w.state.problem is None for w in watches), 20)
         counts = await partition_counts(broker.bootstrap, settings.topics.all_topics())
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        for watch in watches:
-            await watch.close()
+        for run in runs:
+            await run.stop()
 
     assert sorted(taken_in) == ["p0", "p1", "p2"]  # once each
     after = {w.state.incarnation for w in watches}
@@ -97,17 +94,18 @@ async def test_a_broker_that_comes_back_with_its_log_is_not_new(broker: TansuPro
     taken_in: list[str] = []
     watch = BrokerWatch(settings, "p")
     watch.react(lambda: _note(taken_in, "p"))
-    task = await watching(watch)
+    running = Watching(watch)
+    await running.start()
     try:
         os.kill(broker.proc.pid, 19)  # SIGSTOP: the broker does not answer, keeps its log
-        await until(lambda: watch.state.problem is not None, 15)
-        os.kill(broker.proc.pid, 18)  # SIGCONT
+        try:
+            await until(lambda: watch.state.problem is not None, 15)
+        finally:
+            os.kill(broker.proc.pid, 18)  # SIGCONT
         await until(lambda: watch.state.problem is None, 15)
         await asyncio.sleep(1)
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await watch.close()
+        await running.stop()  # bounded, even if the broker never answers again
     assert taken_in == []
 
 

@@ -17,9 +17,10 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
 
@@ -69,6 +70,7 @@ class BrokerWatch:
     _adopted: bool = False  # the incarnation this process runs on is known
     _taking_in: bool = False  # a new broker is being taken in
     _stopping: bool = False  # the loop ends at its next pause
+    _closing: set[asyncio.Task[None]] = field(default_factory=set)  # clients being closed
     _reading: asyncio.Lock = field(default_factory=asyncio.Lock)  # one read at a time
     _woken: asyncio.Event = field(default_factory=asyncio.Event)  # look now, not at the interval
 
@@ -167,9 +169,12 @@ class BrokerWatch:
             self.state.problem = None
 
     async def close(self) -> None:
+        """Close the clients, waiting for them a bounded time (never hangs)."""
         await self._close_admin()
         if self._reader is not None:
-            await self._reader.stop()
+            self._in_background(self._reader.stop())
+        if self._closing:
+            await asyncio.wait(set(self._closing), timeout=self._timeout_s)
 
     @property
     def _timeout_s(self) -> float:
@@ -239,9 +244,16 @@ class BrokerWatch:
                 )
 
     async def _close_admin(self) -> None:
+        """Close the admin client in the background: a broker that does not answer can hold
+        aiokafka's close (and its cancellation) for long."""
         admin, self._admin = self._admin, None
         if admin is not None:
-            await admin.close()
+            self._in_background(admin.close())
+
+    def _in_background(self, closing: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(closing)
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
 
 async def watching(watch: BrokerWatch, adopt_now: bool = True) -> asyncio.Task[None]:
