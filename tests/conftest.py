@@ -1,3 +1,8 @@
 """Fixtures shared by every test level."""
 
-pytest_plugins = ["tests.fixtures.kafka", "tests.fixtures.db", "tests.fixtures.s3"]
+pytest_plugins = [
+    "tests.fixtures.kafka",
+    "tests.fixtures.db",
+    "tests.fixtures.s3",
+    "tests.fixtures.tls",
+]

@@ -11,6 +11,7 @@ import pytest
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from darkroom.runtime.kafka import EmitFailed, ensure_topics
+from darkroom.runtime.kafka_connection import client_options
 from darkroom.runtime.settings import KafkaSettings
 from darkroom.runtime.worker import ConsumerOptions, Handle, JobConsumer
 from tests.integration.helpers import wait_until
@@ -42,7 +43,7 @@ async def running(
 ) -> AsyncIterator[JobConsumer]:
     consumer = JobConsumer(
         ConsumerOptions(
-            bootstrap_servers=bootstrap,
+            connection=client_options(KafkaSettings(kafka_bootstrap_servers=bootstrap)),
             topics={topic: 1} if isinstance(topic, str) else topic,
             group_id=group,
             client_id=group,

@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from darkroom.runtime.kafka import ensure_topics
+from darkroom.runtime.kafka_connection import client_options
 from darkroom.runtime.settings import KafkaSettings
 from darkroom.runtime.worker import ConsumerOptions, JobConsumer
 from tests.fixtures.kafka import TansuProcess, own_broker_only
@@ -56,7 +57,9 @@ async def test_after_start_over_the_new_log_is_read_from_its_start_and_committed
         handled.append(record.value or b"")
 
     await ensure_topics(settings, [topic])
-    options = ConsumerOptions(broker.bootstrap, {topic: 1}, group, group, session_timeout_ms=2000)
+    options = ConsumerOptions(
+        client_options(settings), {topic: 1}, group, group, session_timeout_ms=2000
+    )
     consumer = JobConsumer(options, handle)
     await consumer.start()
     try:

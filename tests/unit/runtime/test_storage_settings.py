@@ -10,6 +10,7 @@ from darkroom.runtime.storage import (
     StorageSettings,
     make_object_store,
     make_url_signer,
+    minio_client_from_url,
     open_object_store,
 )
 
@@ -100,3 +101,26 @@ def test_signer_from_settings_verifies_urls_of_the_local_store() -> None:
     sig = make_url_signer(settings).sign("k", expires_at)
     assert make_url_signer(settings).verify("k", int(expires_at.timestamp()), sig)
     assert not make_url_signer(other).verify("k", int(expires_at.timestamp()), sig)
+
+
+def test_without_keys_s3_credentials_come_from_the_environment_chain(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "from-the-environment")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "its-secret")
+    client = minio_client_from_url("http://127.0.0.1:9", None, None, "eu-west-1")
+    provider = client._provider  # minio keeps it here; presigning reads it without a request
+    assert provider is not None
+    assert provider.retrieve().access_key == "from-the-environment"
+    # a presigned URL is signed with those credentials, offline
+    url = client.presigned_get_object("outputs", "k")
+    assert "from-the-environment" in url
+
+
+def test_keys_in_the_settings_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "from-the-environment")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "its-secret")
+    url = minio_client_from_url(
+        "http://127.0.0.1:9", "set", "keys", "us-east-1"
+    ).presigned_get_object("outputs", "k")
+    assert "Credential=set%2F" in url

@@ -26,6 +26,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from darkroom.runtime.incarnation import IncarnationReader, IncarnationUnknown, claim_incarnation
 from darkroom.runtime.kafka import ensure_topics
+from darkroom.runtime.kafka_connection import client_options
 from darkroom.runtime.settings import KafkaSettings
 from darkroom.runtime.topics.admin import partition_counts
 
@@ -182,9 +183,7 @@ class BrokerWatch:
 
     async def _is_new(self) -> bool:
         if self._admin is None:
-            self._admin = AIOKafkaAdminClient(
-                bootstrap_servers=self.settings.kafka_bootstrap_servers
-            )
+            self._admin = AIOKafkaAdminClient(**client_options(self.settings))
             await asyncio.wait_for(self._admin.start(), self._timeout_s)  # closed on failure
         topics = await asyncio.wait_for(self._admin.list_topics(), self._timeout_s)
         if self.settings.topics.incarnation not in topics:

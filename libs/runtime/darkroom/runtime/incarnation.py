@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from darkroom.contracts.envelope import utcnow
 from darkroom.contracts.incarnation import BrokerIncarnation
 from darkroom.runtime.kafka import ensure_topics
+from darkroom.runtime.kafka_connection import client_options
 from darkroom.runtime.settings import KafkaSettings
 
 
@@ -29,7 +30,7 @@ class IncarnationReader:
     def __init__(self, settings: KafkaSettings, timeout_s: float) -> None:
         self.partition = TopicPartition(settings.topics.incarnation, 0)
         self.timeout_s = timeout_s
-        self.bootstrap_servers = settings.kafka_bootstrap_servers
+        self.connection = client_options(settings)
         self._consumer: AIOKafkaConsumer | None = None
 
     @property
@@ -41,7 +42,7 @@ class IncarnationReader:
     async def start(self) -> None:
         """Connect (made here: aiokafka's clients belong to the running loop); stopped on failure."""
         consumer = self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap_servers,
+            **self.connection,
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -93,7 +94,7 @@ async def claim_incarnation(
     if found is not None:
         return found
     record = BrokerIncarnation(incarnation=uuid.uuid4(), claimed_by=claimed_by, claimed_at=utcnow())
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
+    producer = AIOKafkaProducer(**client_options(settings), acks="all")
     try:
         await producer.start()
         await producer.send_and_wait(

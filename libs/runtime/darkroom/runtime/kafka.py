@@ -15,6 +15,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, w
 
 from darkroom.contracts.events import JobEvent, encode_event, is_terminal
 from darkroom.jobs.messages import event_headers
+from darkroom.runtime.kafka_connection import broker_security, client_options
 from darkroom.runtime.settings import KafkaSettings
 from darkroom.runtime.topics.admin import admin_client, create_topics
 from darkroom.runtime.topics.desired import TopicState, desired_topics
@@ -57,7 +58,7 @@ def make_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer:
     InitProducerId). Consumers deduplicate by event id either way. Start it with
     `start_producer`."""
     return AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **client_options(settings),
         client_id=client_id,
         acks="all",
         linger_ms=settings.kafka_linger_ms,
@@ -88,6 +89,7 @@ def make_broker(settings: KafkaSettings, client_id: str, log: logging.Logger) ->
     """A FastStream broker with Darkroom's producer settings and the service's logger."""
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
+        security=broker_security(settings),
         client_id=client_id,
         acks="all",
         linger_ms=settings.kafka_linger_ms,

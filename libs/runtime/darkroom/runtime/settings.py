@@ -9,12 +9,16 @@ from __future__ import annotations
 import os
 import socket
 from functools import cached_property
+from pathlib import Path
 from typing import Literal, Self
 
 from pydantic import Field, PositiveInt, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from darkroom.contracts.topics import Topics
+
+# Kept in its own module; importable from here like every other settings group.
+from darkroom.runtime.database_settings import DatabaseSettings as DatabaseSettings
 
 DEV_SECRET_PREFIX = "dev-"
 DEV_JWT_SECRET = "dev-jwt-secret-change-me-0123456789abcdef"
@@ -43,7 +47,61 @@ class BaseServiceSettings(BaseSettings):
     )
 
 
-class KafkaSettings(BaseSettings):
+KafkaSecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+KafkaSaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+
+
+class KafkaSecuritySettings(BaseSettings):
+    """How the clients reach a secured cluster: TLS (a CA, a client certificate) and SASL."""
+
+    kafka_security_protocol: KafkaSecurityProtocol = Field(
+        "PLAINTEXT",
+        description="PLAINTEXT, SSL (TLS), SASL_PLAINTEXT or SASL_SSL (SASL over TLS: MSK, "
+        "Confluent Cloud, Strimzi's SCRAM listeners).",
+    )
+    kafka_ssl_ca_file: Path | None = Field(
+        None, description="PEM file of the CAs to trust (TLS); unset: the system's CAs."
+    )
+    kafka_ssl_cert_file: Path | None = Field(
+        None, description="PEM client certificate (mutual TLS), with KAFKA_SSL_KEY_FILE."
+    )
+    kafka_ssl_key_file: Path | None = Field(None, description="PEM private key of the certificate.")
+    kafka_sasl_mechanism: KafkaSaslMechanism = Field(
+        "SCRAM-SHA-512", description="SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512."
+    )
+    kafka_sasl_username: str | None = Field(None, description="SASL user name.")
+    kafka_sasl_password: SecretStr | None = Field(None, description="SASL password.")
+
+    @property
+    def kafka_uses_tls(self) -> bool:
+        return self.kafka_security_protocol in ("SSL", "SASL_SSL")
+
+    @property
+    def kafka_uses_sasl(self) -> bool:
+        return self.kafka_security_protocol.startswith("SASL_")
+
+    @model_validator(mode="after")
+    def _kafka_security_is_complete(self) -> Self:
+        if self.kafka_uses_sasl and (not self.kafka_sasl_username or not self.kafka_sasl_password):
+            raise ValueError(
+                f"KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"
+            )
+        if (self.kafka_ssl_cert_file is None) != (self.kafka_ssl_key_file is None):
+            raise ValueError("set both KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE, or neither")
+        files = (self.kafka_ssl_ca_file, self.kafka_ssl_cert_file, self.kafka_ssl_key_file)
+        if any(files) and not self.kafka_uses_tls:
+            raise ValueError(
+                "KAFKA_SSL_* files are set but KAFKA_SECURITY_PROTOCOL is "
+                f"{self.kafka_security_protocol}: use SSL or SASL_SSL"
+            )
+        for path in files:
+            if path is not None and not path.is_file():
+                raise ValueError(f"{path}: no such file (KAFKA_SSL_* setting)")
+        return self
+
+
+class KafkaSettings(KafkaSecuritySettings):
     """Where the Kafka-compatible broker is and how topics are named and created."""
 
     kafka_bootstrap_servers: str = Field(
@@ -93,28 +151,6 @@ class KafkaSettings(BaseSettings):
     @cached_property
     def topics(self) -> Topics:
         return Topics.with_suffix(self.kafka_topic_suffix)
-
-
-class DatabaseSettings(BaseSettings):
-    """The job database: SQLite (embedded default) or PostgreSQL."""
-
-    database_url: str = Field(
-        "sqlite+aiosqlite:///var/darkroom.db",
-        description="SQLAlchemy URL; postgresql://… uses asyncpg, sqlite:///… uses aiosqlite.",
-    )
-    database_pool_size: PositiveInt = Field(10, description="Connections per process (PostgreSQL).")
-
-    @field_validator("database_url")
-    @classmethod
-    def _async_driver(cls, url: str) -> str:
-        for plain, driver in (
-            ("postgresql://", "postgresql+asyncpg://"),
-            ("postgres://", "postgresql+asyncpg://"),
-            ("sqlite://", "sqlite+aiosqlite://"),
-        ):
-            if url.startswith(plain):
-                return driver + url[len(plain) :]
-        return url
 
 
 class AuthSettings(BaseSettings):

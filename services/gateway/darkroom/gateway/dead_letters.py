@@ -22,6 +22,7 @@ from darkroom.contracts.topics import Topics
 from darkroom.gateway.retry import Retried, retry_job
 from darkroom.runtime.db import JobStore
 from darkroom.runtime.kafka import MissingTopic, Send, topic_partitions
+from darkroom.runtime.kafka_connection import KafkaConnection
 from darkroom.runtime.worker import headers as h
 
 OPERATOR = "operator"
@@ -57,12 +58,14 @@ class DeadLetter:
         )
 
 
-async def read_dead_letters(bootstrap: str, topic: str, idle_s: float = 2.0) -> list[DeadLetter]:
+async def read_dead_letters(
+    connection: KafkaConnection, topic: str, idle_s: float = 2.0
+) -> list[DeadLetter]:
     """Every letter on `topic`, oldest first per partition, read until none came for `idle_s`.
 
     It reads until quiet instead of up to the end offsets because Tansu's end offsets are wrong.
     """
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    consumer = AIOKafkaConsumer(**connection, group_id=None)
     await consumer.start()
     try:
         try:

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from darkroom.contracts.events import parse_event
 from darkroom.notifier.hub import Hub
 from darkroom.runtime.kafka import seek_log_start, topic_partitions
+from darkroom.runtime.kafka_connection import client_options
 from darkroom.runtime.settings import KafkaSettings
 
 logger = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ async def projector_positions(
     `end_offsets` and `seek_to_end` are wrong) and exact: what the database does not have yet
     is read again, into the hub's memory, so a new stream misses nothing.
     """
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    admin = AIOKafkaAdminClient(**client_options(settings))
     await admin.start()
     try:
         # Explicit partitions: Tansu cannot answer an OffsetFetch for all of a group's topics.
@@ -47,7 +48,7 @@ class EventTail:
         self.hub = hub
         self.ready = False
         self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=settings.kafka_bootstrap_servers,
+            **client_options(settings),
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",

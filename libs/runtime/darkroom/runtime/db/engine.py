@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -86,5 +87,25 @@ def open_database(settings: DatabaseSettings) -> Database:
         return Database(
             reader=_sqlite_engine(url, immediate=False), writer=_sqlite_engine(url, immediate=True)
         )
-    engine = create_async_engine(url, pool_size=settings.database_pool_size, pool_pre_ping=True)
+    engine = create_async_engine(
+        url,
+        pool_size=settings.database_pool_size,
+        pool_pre_ping=True,
+        connect_args=postgres_connect_args(settings),
+    )
     return Database(reader=engine, writer=engine)
+
+
+def postgres_connect_args(settings: DatabaseSettings) -> dict[str, Any]:
+    """asyncpg's connect arguments: TLS as DATABASE_SSL_MODE says, and the statement timeout."""
+    args: dict[str, Any] = {}
+    if settings.database_statement_timeout_ms:
+        args["server_settings"] = {"statement_timeout": str(settings.database_statement_timeout_ms)}
+    mode = settings.database_ssl_mode
+    if mode in ("verify-ca", "verify-full"):
+        context = ssl.create_default_context(cafile=settings.database_ssl_root_cert)
+        context.check_hostname = mode == "verify-full"
+        args["ssl"] = context
+    elif mode is not None:
+        args["ssl"] = mode  # disable, allow, prefer, require: asyncpg takes libpq's words
+    return args

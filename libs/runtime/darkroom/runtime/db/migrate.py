@@ -8,6 +8,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from pydantic import Field
 from sqlalchemy import Connection, text
 
 from darkroom.runtime.db.engine import open_database
@@ -48,7 +49,9 @@ def _ensure_sqlite_folder(url: str) -> None:
 
 
 class MigrateSettings(BaseServiceSettings, DatabaseSettings):
-    pass
+    database_statement_timeout_ms: int = Field(
+        0, ge=0, description="Migrations may rewrite large tables: no statement timeout by default."
+    )
 
 
 def main() -> None:

@@ -9,6 +9,13 @@ from urllib.parse import urlsplit
 import certifi
 import urllib3
 from minio import Minio
+from minio.credentials import (
+    AWSConfigProvider,
+    ChainedProvider,
+    EnvAWSProvider,
+    EnvMinioProvider,
+    IamAwsProvider,
+)
 from minio.error import MinioException, S3Error
 
 from darkroom.runtime.storage.base import (
@@ -42,7 +49,8 @@ def parse_endpoint(url: str) -> tuple[str, bool]:
 def minio_client_from_url(
     url: str, access_key: str | None, secret_key: str | None, region: str
 ) -> Minio:
-    """Return a Minio client for `url`; `region` is set so that presigning needs no request."""
+    """Return a Minio client for `url`; `region` is set so that presigning needs no request.
+    Without keys, the credentials come from the environment's chain, as AWS SDKs find them."""
     endpoint, secure = parse_endpoint(url)
     http_client = urllib3.PoolManager(
         timeout=_TIMEOUT,
@@ -58,6 +66,16 @@ def minio_client_from_url(
         secure=secure,
         region=region,
         http_client=http_client,
+        credentials=None if access_key else environment_credentials(),
+    )
+
+
+def environment_credentials() -> ChainedProvider:
+    """AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (and a session token), then MINIO_ACCESS_KEY/
+    MINIO_SECRET_KEY, then ~/.aws/credentials (AWS_PROFILE), then a role: web identity
+    (EKS IRSA), the ECS task role or the EC2 instance profile. Tried at the first request."""
+    return ChainedProvider(
+        [EnvAWSProvider(), EnvMinioProvider(), AWSConfigProvider(), IamAwsProvider()]
     )
 
 

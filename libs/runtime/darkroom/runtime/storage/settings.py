@@ -41,7 +41,11 @@ class StorageSettings(GatewayAddress):
         default=None,
         description="S3 URL clients can reach, used in presigned URLs; defaults to s3_endpoint.",
     )
-    s3_access_key: SecretStr | None = Field(default=None, description="S3 access key id.")
+    s3_access_key: SecretStr | None = Field(
+        default=None,
+        description="S3 access key id. Unset: the AWS chain (AWS_ACCESS_KEY_ID…, ~/.aws, "
+        "web identity, the ECS or EC2 role).",
+    )
     s3_secret_key: SecretStr | None = Field(default=None, description="S3 secret access key.")
     s3_region: str = Field(
         default="us-east-1", description="S3 region; also lets URLs be presigned offline."

@@ -10,6 +10,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError
 
+from darkroom.runtime.kafka_connection import client_options
 from darkroom.runtime.settings import KafkaSettings
 from darkroom.runtime.topics.desired import TopicState
 from darkroom.runtime.topics.plan import TopicPlan
@@ -21,9 +22,7 @@ TOPIC_ALREADY_EXISTS = 36
 
 @asynccontextmanager
 async def admin_client(settings: KafkaSettings) -> AsyncIterator[AIOKafkaAdminClient]:
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=10_000
-    )
+    admin = AIOKafkaAdminClient(**client_options(settings), request_timeout_ms=10_000)
     try:
         await admin.start()
         yield admin

@@ -11,6 +11,7 @@ from darkroom.contracts.jobtypes import JobType
 from darkroom.contracts.requests import JobRequested
 from darkroom.contracts.topics import Topics
 from darkroom.runtime.kafka import Emit, event_emitter, make_producer, message_sender
+from darkroom.runtime.kafka_connection import client_options
 from darkroom.runtime.settings import BaseServiceSettings, KafkaSettings
 from darkroom.runtime.worker.app import Part, WorkerParts
 from darkroom.runtime.worker.attempt import AttemptPorts, Work
@@ -46,7 +47,7 @@ def assemble(settings: Any, client_id: str, kinds: Sequence[JobKind[Any]]) -> Wo
     emit, send = event_emitter(producer, topics.events), message_sender(producer)
     cancels, limits = CancelRegistry(), settings.limits
     control = ControlTail(
-        settings.kafka_bootstrap_servers, topics.control, cancels, settings.kafka_fetch_max_wait_ms
+        client_options(settings), topics.control, cancels, settings.kafka_fetch_max_wait_ms
     )
     parts: list[Part] = [control]
     for kind in kinds:

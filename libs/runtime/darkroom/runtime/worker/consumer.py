@@ -103,7 +103,7 @@ class JobConsumer:
     async def start(self) -> None:
         options = self.options
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=options.bootstrap_servers,
+            **options.connection,
             group_id=options.group_id,
             client_id=options.client_id,
             enable_auto_commit=False,

@@ -25,6 +25,7 @@ from darkroom.contracts.control import (
     control_adapter,
 )
 from darkroom.runtime.kafka import seek_log_start, topic_partitions
+from darkroom.runtime.kafka_connection import KafkaConnection
 
 logger = logging.getLogger(__name__)
 
@@ -96,9 +97,13 @@ class ControlTail:
     """Reads the control topic into a registry, from the beginning of every partition."""
 
     def __init__(
-        self, bootstrap_servers: str, topic: str, registry: CancelRegistry, fetch_max_wait_ms: int
+        self,
+        connection: KafkaConnection,
+        topic: str,
+        registry: CancelRegistry,
+        fetch_max_wait_ms: int,
     ) -> None:
-        self.bootstrap_servers, self.topic, self.registry = bootstrap_servers, topic, registry
+        self.connection, self.topic, self.registry = connection, topic, registry
         self.fetch_max_wait_ms = fetch_max_wait_ms
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
@@ -113,7 +118,7 @@ class ControlTail:
 
     async def start(self) -> None:
         self._consumer = consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap_servers,
+            **self.connection,
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",

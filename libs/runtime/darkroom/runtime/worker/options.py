@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from darkroom.runtime.kafka_connection import KafkaConnection, client_options
 from darkroom.runtime.settings import KafkaSettings
 from darkroom.runtime.worker.settings import WorkerSettings
 
 
 @dataclass(frozen=True)
 class ConsumerOptions:
-    bootstrap_servers: str
+    connection: KafkaConnection
     topics: Mapping[str, int]  # topic -> weight of its turns (one topic: any weight)
     group_id: str
     client_id: str
@@ -33,7 +34,7 @@ def consumer_options(
     """Options from a worker's settings (KafkaSettings mixed with WorkerSettings)."""
     worker = settings if isinstance(settings, WorkerSettings) else WorkerSettings()
     return ConsumerOptions(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        connection=client_options(settings),
         topics=dict(topics),
         group_id=group_id,
         client_id=client_id,

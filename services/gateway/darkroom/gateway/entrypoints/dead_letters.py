@@ -21,6 +21,7 @@ from darkroom.gateway.dead_letters import read_dead_letters, replay_all
 from darkroom.gateway.settings import DeadLetterSettings
 from darkroom.runtime.db import JobStore, open_database
 from darkroom.runtime.kafka import make_producer, message_sender, start_producer
+from darkroom.runtime.kafka_connection import client_options
 from darkroom.runtime.serving import configure_process
 
 
@@ -49,7 +50,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 async def main(settings: DeadLetterSettings, args: argparse.Namespace) -> int:
     topic = settings.topics.dead_letters(args.type)
-    letters = await read_dead_letters(settings.kafka_bootstrap_servers, topic, args.idle_s)
+    letters = await read_dead_letters(client_options(settings), topic, args.idle_s)
     if args.job:
         wanted = set(args.job)
         letters = [x for x in letters if x.request is not None and x.request.job_id in wanted]

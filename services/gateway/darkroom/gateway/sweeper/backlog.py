@@ -28,6 +28,7 @@ from aiokafka.errors import OffsetOutOfRangeError
 from darkroom.contracts.jobtypes import JobType
 from darkroom.contracts.topics import Topics
 from darkroom.runtime.kafka import topic_partitions
+from darkroom.runtime.kafka_connection import client_options
 from darkroom.runtime.settings import KafkaSettings
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ class RequestBacklog:
         """The ids of every request that waits for a worker (or a retry that waits for its
         time), over these groups' topics."""
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            **client_options(self.settings),
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="none",
@@ -85,7 +86,7 @@ class RequestBacklog:
         self, consumer: AIOKafkaConsumer, groups: list[GroupTopics]
     ) -> dict[TopicPartition, int]:
         """Each partition's committed offset (0 where the group has committed nothing)."""
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap_servers)
+        admin = AIOKafkaAdminClient(**client_options(self.settings))
         await admin.start()
         try:
             starts: dict[TopicPartition, int] = {}
