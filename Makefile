@@ -52,8 +52,8 @@ test-unit: $(STAMP)
 # check_sizes: modules <= 300 lines, functions <= 40 (issue 11); tests/ is left out on purpose,
 # long end-to-end scenarios read better whole.
 lint: $(STAMP)
-	$(BIN)/ruff check libs services tests bench tools
-	$(BIN)/ruff format --check libs services tests bench tools
+	$(BIN)/ruff check libs services tests bench tools deploy
+	$(BIN)/ruff format --check libs services tests bench tools deploy
 	$(BIN)/python tools/check_sizes.py libs services bench tools
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/mypy libs/contracts libs/jobs libs/media libs/runtime services/gateway services/image-worker services/upscale-worker services/video-worker services/notifier
