@@ -36,7 +36,9 @@ async def test_a_batch_ends_once_when_its_last_child_ends_however_often_events_r
 ) -> None:
     user = random_user()
     body = CreateBatchJob(prompts=["a", "b", "c"], width=64, height=64)
-    accepted = await submit_batch_job(body, Principal(user_id=user, scope="api"), store, TOPICS)
+    accepted = await submit_batch_job(
+        body, Principal(user_id=user, scope="api"), store, TOPICS, model="procedural"
+    )
     batch, (a, b, c) = accepted.job_id, accepted.children
 
     await apply(store, with_parent(started(a, user, 2), batch))
@@ -64,7 +66,9 @@ async def test_a_chain_creates_its_next_step_once_with_the_previous_output_as_in
 ) -> None:
     user = random_user()
     body = CreateImageJob(prompt="kite", width=64, height=64, then=[{"type": "variants"}])
-    accepted = await submit_image_job(body, Principal(user_id=user, scope="api"), store, TOPICS)
+    accepted = await submit_image_job(
+        body, Principal(user_id=user, scope="api"), store, TOPICS, model="procedural"
+    )
     chain, [first] = accepted.job_id, accepted.children
 
     done = with_parent(completed(first, user, 2), chain)

@@ -59,7 +59,9 @@ async def _drain(settings: RelaySettings, store: JobStore, batch_size: int = 500
 
 async def _submit(store: JobStore, settings: RelaySettings, user: str) -> uuid.UUID:
     body = CreateImageJob(prompt="a quiet harbour", width=256, height=256)
-    accepted = await submit_image_job(body, Principal(user, "api"), store, settings.topics)
+    accepted = await submit_image_job(
+        body, Principal(user, "api"), store, settings.topics, model="procedural"
+    )
     return accepted.job_id
 
 

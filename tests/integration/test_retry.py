@@ -91,7 +91,9 @@ async def test_a_retried_child_reopens_its_batch_which_then_ends_with_its_real_o
 ) -> None:
     user = random_user()
     body = CreateBatchJob(prompts=["a", "b"], width=64, height=64)
-    accepted = await submit_batch_job(body, Principal(user_id=user, scope="api"), store, TOPICS)
+    accepted = await submit_batch_job(
+        body, Principal(user_id=user, scope="api"), store, TOPICS, model="procedural"
+    )
     batch, (a, b) = accepted.job_id, accepted.children
     ends = _in(batch, started(a, user, 2), completed(a, user, 3), started(b, user, 2))
     await _apply(store, *ends, *_in(batch, failed(b, user, 3)))

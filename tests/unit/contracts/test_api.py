@@ -57,20 +57,6 @@ def test_an_unknown_aspect_ratio_is_rejected() -> None:
     assert "aspect_ratio" in rejection(aspect_ratio="2:1")
 
 
-def test_an_unknown_provider_is_rejected_with_the_known_ones() -> None:
-    message = rejection(provider="dalle")
-
-    assert "unknown provider 'dalle'" in message
-    assert "local" in message
-
-
-def test_an_unknown_model_is_rejected_with_the_providers_models() -> None:
-    message = rejection(model="sdxl")
-
-    assert "unknown model 'sdxl'" in message
-    assert "procedural" in message
-
-
 def test_an_unknown_field_is_forbidden() -> None:
     message = rejection(promt="typo")
 

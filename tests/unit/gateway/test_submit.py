@@ -20,7 +20,11 @@ async def submit(**body: Any) -> tuple[NewJob, JobQueued, list[OutboxMessage], s
     """Submit a body as a random user; returns what reached the store, and the user id."""
     store, user_id = FakeJobStore(), random_user_id()
     accepted = await submit_image_job(
-        create_image_job(**body), Principal(user_id=user_id, scope="api"), store, TOPICS
+        create_image_job(**body),
+        Principal(user_id=user_id, scope="api"),
+        store,
+        TOPICS,
+        model="procedural",
     )
     [plan] = store.created
     job, [queued], messages = plan.job, plan.events, list(plan.messages)

@@ -37,6 +37,7 @@ async def submit_batch(**body: Any) -> tuple[Accepted, list[NewJobPlan], str]:
         Principal(user_id=user_id, scope="api", priorities=frozenset({Priority.HIGH})),
         writer,
         TOPICS,
+        model="procedural",
     )
     [writes] = writer.calls
     return accepted, writes, user_id
@@ -124,7 +125,7 @@ async def test_an_image_job_with_then_is_a_chain_parent_and_its_first_step() -> 
     writer, user = RecordingWriter(), Principal(user_id=random_user_id(), scope="api")
     body = create_image_job(then=[{"type": "upscale", "scale": 4}, {"type": "variants"}], seed=5)
 
-    accepted = await submit_image_job(body, user, writer, TOPICS)
+    accepted = await submit_image_job(body, user, writer, TOPICS, model="procedural")
 
     [[parent_write, step_write]] = writer.calls
     parent, step, [parent_queued] = parent_write.job, step_write.job, parent_write.events
@@ -148,7 +149,11 @@ async def test_an_image_job_without_then_is_a_single_job_with_no_children() -> N
     writer = RecordingWriter()
 
     accepted = await submit_image_job(
-        create_image_job(), Principal(user_id="u-1", scope="api"), writer, TOPICS
+        create_image_job(),
+        Principal(user_id="u-1", scope="api"),
+        writer,
+        TOPICS,
+        model="procedural",
     )
 
     [[write]] = writer.calls

@@ -38,17 +38,19 @@ Submit = Callable[[Principal, RecordingWriter, str], Awaitable[Accepted]]
 
 
 async def _image(user: Principal, writer: RecordingWriter, priority: str) -> Accepted:
-    return await submit_image_job(create_image_job(priority=priority), user, writer, TOPICS)
+    return await submit_image_job(
+        create_image_job(priority=priority), user, writer, TOPICS, model="procedural"
+    )
 
 
 async def _chain(user: Principal, writer: RecordingWriter, priority: str) -> Accepted:
     body = create_image_job(priority=priority, then=[{"type": "upscale", "scale": 2}])
-    return await submit_image_job(body, user, writer, TOPICS)
+    return await submit_image_job(body, user, writer, TOPICS, model="procedural")
 
 
 async def _batch(user: Principal, writer: RecordingWriter, priority: str) -> Accepted:
     body = CreateBatchJob.model_validate({"prompts": ["a fox", "an owl"], "priority": priority})
-    return await submit_batch_job(body, user, writer, TOPICS)
+    return await submit_batch_job(body, user, writer, TOPICS, model="procedural")
 
 
 async def _upscale(user: Principal, writer: RecordingWriter, priority: str) -> Accepted:

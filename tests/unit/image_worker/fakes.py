@@ -19,7 +19,9 @@ class FakeProvider:
         self.steps = steps
         self.error = error
 
-    async def generate(self, params: ImageParams, on_step: StepCallback) -> list[GeneratedImage]:
+    async def generate_image(
+        self, params: ImageParams, on_step: StepCallback
+    ) -> list[GeneratedImage]:
         for done in range(1, self.steps + 1):
             await on_step(done, self.steps)
         if self.error is not None:

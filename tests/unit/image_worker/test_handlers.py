@@ -28,7 +28,9 @@ async def run(
 ) -> list[JobEvent]:
     """Run one attempt of `request` (no retries); returns the events emitted, in order."""
     broker = FakeBroker()
-    deps = WorkerDeps(provider or FakeProvider(STEPS), store or FakeObjectStore(), broker.emit)
+    deps = WorkerDeps(
+        {"local": provider or FakeProvider(STEPS)}, store or FakeObjectStore(), broker.emit
+    )
     work = partial(generate_images, deps=deps)
     await run_attempt(request, ORIGIN, broker.ports(ONE_ATTEMPT), work)
     return broker.events
@@ -127,7 +129,7 @@ async def test_an_unacknowledged_emit_propagates_without_a_job_failed(failing_ty
 
     ports = broker.ports(ONE_ATTEMPT)
     ports.emit = emit
-    deps = WorkerDeps(FakeProvider(STEPS), FakeObjectStore(), emit)
+    deps = WorkerDeps({"local": FakeProvider(STEPS)}, FakeObjectStore(), emit)
     with pytest.raises(EmitFailed):
         await run_attempt(image_request(), ORIGIN, ports, partial(generate_images, deps=deps))
 

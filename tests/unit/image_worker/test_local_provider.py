@@ -8,8 +8,9 @@ import pytest
 from PIL import Image
 
 from darkroom.contracts.params import ImageParams
-from darkroom.image_worker.providers import GeneratedImage, make_provider
+from darkroom.image_worker.providers import GeneratedImage, image_providers
 from darkroom.image_worker.providers.local import LocalProvider
+from darkroom.runtime.providers import ProviderLoadError, Registry
 from tests.factories import image_params
 
 
@@ -22,7 +23,7 @@ class StepRecorder:
 
 
 async def generate(params: ImageParams, steps: int = 4) -> list[GeneratedImage]:
-    return await LocalProvider(steps=steps).generate(params, StepRecorder())
+    return await LocalProvider(steps=steps).generate_image(params, StepRecorder())
 
 
 def pixels(image: GeneratedImage) -> np.ndarray:
@@ -86,7 +87,7 @@ async def test_the_negative_prompt_shifts_the_palette_only_subtly() -> None:
 async def test_progress_is_reported_once_per_step_in_order(steps: int) -> None:
     recorder = StepRecorder()
 
-    await LocalProvider(steps=steps).generate(image_params(num_images=2), recorder)
+    await LocalProvider(steps=steps).generate_image(image_params(num_images=2), recorder)
 
     assert recorder.calls == [(done, steps) for done in range(1, steps + 1)]
 
@@ -127,27 +128,33 @@ async def test_an_unknown_model_is_refused_before_any_step() -> None:
     recorder = StepRecorder()
 
     with pytest.raises(ValueError, match="unknown model 'sdxl'"):
-        await LocalProvider().generate(image_params(model="sdxl"), recorder)
+        await LocalProvider().generate_image(image_params(model="sdxl"), recorder)
     assert recorder.calls == []
 
 
-def test_make_provider_builds_the_local_provider_with_its_settings() -> None:
-    provider = make_provider("local", steps=5, step_delay_s=0.0)
+def test_the_local_provider_is_an_installed_plug_in_built_from_its_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LOCAL_PROVIDER_STEPS", "5")
+    provider = image_providers(Registry.installed())["local"]
 
     assert isinstance(provider, LocalProvider)
-    assert provider.name == "local"
+    assert provider._steps == 5
 
 
-def test_make_provider_refuses_an_unknown_name() -> None:
-    with pytest.raises(ValueError, match="Unknown image provider 'dalle'"):
-        make_provider("dalle", steps=4, step_delay_s=0.0)
+def test_the_local_provider_refuses_too_few_steps_in_its_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LOCAL_PROVIDER_STEPS", "2")
+    with pytest.raises(ProviderLoadError, match="invalid settings: LOCAL_PROVIDER_STEPS"):
+        image_providers(Registry.installed())
 
 
 async def test_the_noop_model_reports_every_step_and_returns_pngs_of_the_requested_size() -> None:
     steps = StepRecorder()
     params = image_params(model="noop", width=128, height=64, num_images=2)
 
-    images = await LocalProvider(steps=5).generate(params, steps)
+    images = await LocalProvider(steps=5).generate_image(params, steps)
 
     assert steps.calls == [(n, 5) for n in range(1, 6)]
     assert len(images) == 2

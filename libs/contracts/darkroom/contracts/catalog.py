@@ -2,14 +2,7 @@
 
 from typing import Literal
 
-DEFAULT_PROVIDER = "local"
-
-PROVIDER_MODELS: dict[str, tuple[str, ...]] = {
-    # The built-in provider: procedural art, no network, deterministic per prompt and seed.
-    # `noop` does no image work (a flat grey PNG of the requested size): benchmarks and tests of
-    # the pipeline itself.
-    "local": ("procedural", "noop"),
-}
+DEFAULT_PROVIDER = "local"  # built in, needs no key: the provider plug-ins list the rest
 
 AspectRatio = Literal["1:1", "16:9", "9:16", "4:3", "3:4"]
 
@@ -21,11 +14,6 @@ ASPECT_SIZES: dict[str, tuple[int, int]] = {
     "4:3": (1152, 896),
     "3:4": (896, 1152),
 }
-
-
-def default_model(provider: str) -> str:
-    """The model used when a request names none."""
-    return PROVIDER_MODELS[provider][0]
 
 
 VideoResolution = Literal["480p", "720p"]

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
-from darkroom.contracts import api, control, events, requests
+from darkroom.contracts import api, control, events, providers, requests
 
 
 def all_schemas() -> dict[str, dict[str, Any]]:
@@ -41,6 +41,7 @@ def all_schemas() -> dict[str, dict[str, Any]]:
         api.JobEventList,
         api.CancelAnswer,
         api.StreamToken,
+        providers.ModelCatalog,
     ]
     schemas = {f"{m.__name__}.json": m.model_json_schema() for m in models}
     schemas["JobEvent.json"] = TypeAdapter(events.JobEvent).json_schema()

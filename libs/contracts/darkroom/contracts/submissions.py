@@ -15,7 +15,6 @@ from darkroom.contracts.assets import ASSET_ID_PATTERN
 from darkroom.contracts.catalog import (
     ASPECT_SIZES,
     DEFAULT_PROVIDER,
-    PROVIDER_MODELS,
     AspectRatio,
     VideoResolution,
 )
@@ -48,9 +47,13 @@ class ImageOptions(BaseModel):
         description="Pixels, 64-2048, multiple of 8; with width.",
     )
     seed: int | None = Field(None, ge=0, le=MAX_SEED, description="Random seed; chosen if omitted.")
-    provider: str = Field(DEFAULT_PROVIDER, max_length=100, description="Generation provider.")
+    provider: str = Field(
+        DEFAULT_PROVIDER,
+        max_length=100,
+        description="Generation provider: one of GET /v1/models (a 422 names it otherwise).",
+    )
     model: str | None = Field(
-        None, max_length=100, validate_default=True, description="Model; the provider's default."
+        None, max_length=100, description="Model of the provider; its default for image jobs."
     )
     priority: Priority = Field(
         Priority.NORMAL,
@@ -72,26 +75,6 @@ class ImageOptions(BaseModel):
         if "width" in info.data and (info.data["width"] is None) != (height is None):
             raise ValueError("width and height go together: give both or neither")
         return height
-
-    @field_validator("provider")
-    @classmethod
-    def _known_provider(cls, provider: str) -> str:
-        if provider not in PROVIDER_MODELS:
-            raise ValueError(f"unknown provider {provider!r}; known: {sorted(PROVIDER_MODELS)}")
-        return provider
-
-    @field_validator("model")
-    @classmethod
-    def _known_model(cls, model: str | None, info: ValidationInfo) -> str | None:
-        provider = info.data.get("provider")
-        if (
-            model is not None
-            and provider in PROVIDER_MODELS
-            and model not in PROVIDER_MODELS[provider]
-        ):
-            known = list(PROVIDER_MODELS[provider])
-            raise ValueError(f"unknown model {model!r} for provider {provider!r}; known: {known}")
-        return model
 
 
 def _not_blank(prompt: str) -> str:

@@ -18,6 +18,7 @@ from darkroom.runtime.auth import MissingToken, Principal, TokenService
 from darkroom.runtime.broker_watch import BrokerWatch
 from darkroom.runtime.db import Database, JobStore
 from darkroom.runtime.db.group_commit import GroupCommittingJobs
+from darkroom.runtime.providers import Registry
 from darkroom.runtime.serving import reject_unknown_query
 from darkroom.runtime.storage import ObjectStore, UrlSigner
 
@@ -38,6 +39,7 @@ class Services:
     tokens: TokenService
     signer: UrlSigner
     kafka: BrokerWatch  # the broker answers, with the log the stack runs on (readiness)
+    providers: Registry  # the installed provider plug-ins: GET /v1/models, submissions' choices
 
 
 async def get_services(request: Request) -> Services:

@@ -19,7 +19,7 @@ from darkroom.gateway.errors import (
     UploadRejected,
     WrongTokenScope,
 )
-from darkroom.gateway.routes import assets, health, jobs, tokens, uploads
+from darkroom.gateway.routes import assets, health, jobs, models, tokens, uploads
 from darkroom.gateway.settings import GatewaySettings
 from darkroom.gateway.sweeper.backlog import RequestBacklog
 from darkroom.gateway.sweeper.loop import Sweeper, run_sweeper
@@ -28,6 +28,7 @@ from darkroom.runtime.broker_watch import BrokerWatch, Watching
 from darkroom.runtime.db import JobStore, open_database
 from darkroom.runtime.db.cursor import InvalidCursor
 from darkroom.runtime.db.group_commit import GroupCommittingJobs
+from darkroom.runtime.providers import Registry
 from darkroom.runtime.serving import add_edge_handlers, unauthorized
 from darkroom.runtime.storage import make_url_signer, open_object_store
 
@@ -46,6 +47,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             tokens=TokenService.from_settings(settings),
             signer=make_url_signer(settings),
             kafka=BrokerWatch(settings, f"gateway-{settings.instance_id}"),
+            providers=Registry.installed(),
         )
         app.state.services = services
         async with _sweeping(store, settings, services.kafka):
@@ -62,7 +64,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         description="Submit AI media jobs, read their status, list them.",
         max_body_size=settings.max_body_bytes,
     )
-    for router in (jobs.router, tokens.router, assets.router, health.router):
+    for router in (jobs.router, models.router, tokens.router, assets.router, health.router):
         app.include_router(router)
     app.include_router(uploads.router, max_body_size=uploads.body_limit(settings))
     add_edge_handlers(app)

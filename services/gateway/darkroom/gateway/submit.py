@@ -23,7 +23,7 @@ from darkroom.contracts.api import (
     ImageOptions,
     resolve_size,
 )
-from darkroom.contracts.catalog import VIDEO_SIZES, default_model
+from darkroom.contracts.catalog import VIDEO_SIZES
 from darkroom.contracts.envelope import TraceContext, utcnow
 from darkroom.contracts.jobtypes import JobType, Priority
 from darkroom.contracts.params import (
@@ -131,7 +131,9 @@ def _seed(seed: int | None) -> int:
     return seed if seed is not None else secrets.randbelow(MAX_SEED + 1)
 
 
-def resolve_params(body: ImageOptions, prompt: str, seed: int | None = None) -> ImageParams:
+def resolve_params(
+    body: ImageOptions, prompt: str, model: str, seed: int | None = None
+) -> ImageParams:
     """Explicit parameters: size from the aspect ratio, a seed chosen when none was given."""
     width, height = resolve_size(body)
     return ImageParams(
@@ -141,17 +143,17 @@ def resolve_params(body: ImageOptions, prompt: str, seed: int | None = None) -> 
         width=width,
         height=height,
         seed=_seed(seed if seed is not None else body.seed),
-        model=body.model or default_model(body.provider),
+        model=model,
         provider=body.provider,
     )
 
 
 async def submit_image_job(
-    body: CreateImageJob, user: Principal, writer: JobWriter, topics: Topics
+    body: CreateImageJob, user: Principal, writer: JobWriter, topics: Topics, model: str
 ) -> Accepted:
     """An image job; with `then`, a chain whose first step is the image job."""
     submission = Submission(user, writer, topics)
-    params = resolve_params(body, body.prompt)
+    params = resolve_params(body, body.prompt, model)
     if body.then:
         return await submission.chain(JobType.IMAGE, params, body.then, body.priority)
     return await submission.one(JobType.IMAGE, params, body.priority)
@@ -198,13 +200,13 @@ async def submit_video_job(
 
 
 async def submit_batch_job(
-    body: CreateBatchJob, user: Principal, writer: JobWriter, topics: Topics
+    body: CreateBatchJob, user: Principal, writer: JobWriter, topics: Topics, model: str
 ) -> Accepted:
     """The batch and its children in one transaction: all of them are accepted, or none."""
     submission = Submission(user, writer, topics)
     base_seed = _seed(body.seed)
     children = [
-        resolve_params(body, prompt, (base_seed + index) % (MAX_SEED + 1))
+        resolve_params(body, prompt, model, (base_seed + index) % (MAX_SEED + 1))
         for index, prompt in enumerate(body.prompts)
     ]
     batch_id = uuid.uuid4()

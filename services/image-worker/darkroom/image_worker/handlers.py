@@ -7,6 +7,7 @@ machinery's (`darkroom.runtime.worker.attempt`); this module only generates and 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from darkroom.contracts.assets import AssetDescriptor, JobResult
@@ -28,7 +29,7 @@ EXTENSIONS = {"image/png": "png", "image/webp": "webp", "image/jpeg": "jpg"}
 
 @dataclass
 class WorkerDeps:
-    provider: Provider
+    providers: Mapping[str, Provider]  # by name: the configured plug-ins serving image jobs
     store: ObjectStore
     emit: Emit  # progress events (pipelined; the outcome waits for their acknowledgement)
     fail_attempts: int = 0  # fault injection: the first N attempts of every job fail (retryable)
@@ -48,7 +49,14 @@ async def generate_images(
         percent = GENERATION_SHARE * done // total
         await deps.emit(events.progress(percent, f"step {done}/{total}"))
 
-    images = await deps.provider.generate(request.params, on_step)
+    provider = deps.providers.get(request.params.provider)
+    if provider is None:  # the gateway has it configured, this worker not
+        raise RetryableError(
+            ErrorCode.PROVIDER_UNAVAILABLE,
+            f"provider {request.params.provider!r} is not configured on this worker "
+            f"(configured: {sorted(deps.providers)})",
+        )
+    images = await provider.generate_image(request.params, on_step)
     if request.attempt <= deps.fail_attempts:
         raise RetryableError(
             ErrorCode.PROVIDER_UNAVAILABLE, f"injected fault: attempt {request.attempt} fails"

@@ -10,10 +10,11 @@ from starlette.applications import Starlette
 from darkroom.contracts.jobtypes import JobType
 from darkroom.contracts.requests import ImageJobRequested
 from darkroom.image_worker.handlers import WorkerDeps, generate_images
-from darkroom.image_worker.providers import make_provider
+from darkroom.image_worker.providers import image_providers
 from darkroom.image_worker.settings import ImageWorkerSettings
 from darkroom.runtime.broker_watch import BrokerWatch
 from darkroom.runtime.kafka import Emit, ensure_topics
+from darkroom.runtime.providers import Registry
 from darkroom.runtime.serving import configure_process, serve
 from darkroom.runtime.storage import make_object_store, prepare_object_store
 from darkroom.runtime.worker import JobKind, Work, WorkerParts, assemble, worker_app
@@ -24,17 +25,14 @@ logger = logging.getLogger("darkroom.image_worker")
 def create_app(settings: ImageWorkerSettings) -> Starlette:
     topics = settings.topics
     store = make_object_store(settings)
+    registry = Registry.installed()
 
     def build() -> WorkerParts:
-        provider = make_provider(
-            "local",
-            steps=settings.local_provider_steps,
-            step_delay_s=settings.local_provider_step_delay_s,
-        )
+        providers = image_providers(registry)
 
         def work(emit: Emit) -> Work[ImageJobRequested]:
             deps = WorkerDeps(
-                provider,
+                providers,
                 store,
                 emit,
                 settings.local_provider_fail_attempts,

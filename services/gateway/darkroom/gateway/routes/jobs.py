@@ -21,6 +21,7 @@ from darkroom.contracts.api import (
 )
 from darkroom.contracts.jobtypes import JobStatus, JobType
 from darkroom.gateway.cancel import cancel_job
+from darkroom.gateway.choices import image_model
 from darkroom.gateway.deps import CurrentUser, RejectUnknownQuery, Services, ServicesDep
 from darkroom.gateway.errors import JobNotFound, JobNotRetryable
 from darkroom.gateway.retry import retry_job
@@ -87,7 +88,8 @@ async def create_image_job(
     body: CreateImageJob, user: CurrentUser, services: ServicesDep, response: Response
 ) -> JobAccepted:
     """With `then`, the answer is a chain job (`type: chain`) whose children are the steps."""
-    accepted = await submit_image_job(body, user, services.writer, services.settings.topics)
+    model = image_model(services.providers, body)
+    accepted = await submit_image_job(body, user, services.writer, services.settings.topics, model)
     return _answer(accepted, services, response)
 
 
@@ -126,7 +128,8 @@ async def create_batch_job(
 ) -> JobAccepted:
     """One child image job per prompt; the batch ends when every child has ended: `completed`,
     `completed_with_errors` (listing the children that did not complete) or `failed`."""
-    accepted = await submit_batch_job(body, user, services.writer, services.settings.topics)
+    model = image_model(services.providers, body)
+    accepted = await submit_batch_job(body, user, services.writer, services.settings.topics, model)
     return _answer(accepted, services, response)
 
 

@@ -1,13 +1,24 @@
-"""Image providers behind one port; `make_provider` picks one by name at start-up."""
+"""Image providers behind one port: the installed plug-ins that serve image jobs (the built-in
+`local` one among them), built from their settings at start-up."""
 
+from darkroom.contracts.jobtypes import JobType
 from darkroom.image_worker.providers.base import GeneratedImage, Provider, StepCallback
-from darkroom.image_worker.providers.local import LocalProvider
+from darkroom.image_worker.providers.local import LocalProvider, LocalProviderSettings
+from darkroom.runtime.providers import Registry
 
-__all__ = ["GeneratedImage", "Provider", "StepCallback", "make_provider"]
+__all__ = [
+    "GeneratedImage",
+    "LocalProvider",
+    "LocalProviderSettings",
+    "Provider",
+    "StepCallback",
+    "image_providers",
+]
 
 
-def make_provider(name: str, *, steps: int, step_delay_s: float) -> Provider:
-    """The provider called `name`; an unknown name is a configuration error."""
-    if name == LocalProvider.name:
-        return LocalProvider(steps=steps, step_delay_s=step_delay_s)
-    raise ValueError(f"Unknown image provider {name!r}; the only one built in is 'local'.")
+def image_providers(registry: Registry) -> dict[str, Provider]:
+    """Each configured provider plug-in that serves image jobs, by name; none is an error."""
+    providers: dict[str, Provider] = registry.build(JobType.IMAGE)
+    if not providers:
+        raise RuntimeError("no provider plug-in that serves image jobs is installed and configured")
+    return providers

@@ -22,10 +22,11 @@ StepCallback = Callable[[int, int], Awaitable[None]]
 
 
 class Provider(Protocol):
-    """A text-to-image backend; it raises plain exceptions and the worker classifies them."""
+    """A text-to-image backend (a provider plug-in serving image jobs: darkroom.runtime.providers);
+    it raises plain exceptions and the worker classifies them."""
 
     name: str
 
-    async def generate(
+    async def generate_image(
         self, params: ImageParams, on_step: StepCallback
     ) -> list[GeneratedImage]: ...

@@ -8,17 +8,20 @@ import asyncio
 import functools
 import io
 import logging
+from typing import ClassVar
 
 from PIL import Image
+from pydantic import Field, PositiveInt
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from darkroom.contracts.catalog import PROVIDER_MODELS
+from darkroom.contracts.jobtypes import JobType
 from darkroom.contracts.params import ImageParams
+from darkroom.contracts.providers import ModelInfo, ProviderInfo
 from darkroom.image_worker.providers.base import GeneratedImage, StepCallback
 from darkroom.media import procedural
 
 logger = logging.getLogger(__name__)
 
-MODELS = PROVIDER_MODELS["local"]
 MIN_STEPS = 3
 PNG_COMPRESS_LEVEL = 1
 
@@ -41,12 +44,51 @@ def _blank(width: int, height: int) -> GeneratedImage:
     return GeneratedImage(out.getvalue(), width, height, "image/png")
 
 
+class LocalProviderSettings(BaseSettings):
+    """The local provider's options (it needs no credentials: always configured)."""
+
+    model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True)
+
+    local_provider_steps: PositiveInt = Field(
+        4, ge=MIN_STEPS, description="Progress steps of the local provider."
+    )
+    local_provider_step_delay_s: float = Field(
+        0.0, ge=0, description="Sleep per step of the local provider, so a demo shows progress."
+    )
+
+
 class LocalProvider:
     """Procedural images with real progress steps; the rendering runs in a worker thread."""
 
     name = "local"
+    info: ClassVar[ProviderInfo] = ProviderInfo(
+        name="local",
+        description="Built in: procedural art painted from the prompt, on the CPU, no key needed; "
+        "the same prompt and seed give the same picture.",
+        models=[
+            ModelInfo(name="procedural", job_types=[JobType.IMAGE], description="Procedural art."),
+            ModelInfo(
+                name="noop",
+                job_types=[JobType.IMAGE],
+                description="A flat grey image of the size asked: tests and benchmarks of the "
+                "pipeline itself.",
+            ),
+        ],
+    )
+    settings_class: ClassVar[type[BaseSettings]] = LocalProviderSettings
 
-    def __init__(self, *, steps: int = 4, step_delay_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        settings: LocalProviderSettings | None = None,
+        *,
+        steps: int = 4,
+        step_delay_s: float = 0.0,
+    ) -> None:
+        if settings is not None:  # built as a plug-in
+            steps, step_delay_s = (
+                settings.local_provider_steps,
+                settings.local_provider_step_delay_s,
+            )
         if steps < MIN_STEPS:
             raise ValueError(f"The local provider needs at least {MIN_STEPS} steps, got {steps}.")
         if step_delay_s < 0:
@@ -54,10 +96,13 @@ class LocalProvider:
         self._steps = steps
         self._step_delay_s = step_delay_s
 
-    async def generate(self, params: ImageParams, on_step: StepCallback) -> list[GeneratedImage]:
+    async def generate_image(
+        self, params: ImageParams, on_step: StepCallback
+    ) -> list[GeneratedImage]:
         """Render `params.num_images` PNGs, awaiting `on_step(1, n)` … `on_step(n, n)` meanwhile."""
-        if params.model not in MODELS:
-            known = ", ".join(MODELS)
+        models = [m.name for m in self.info.models]
+        if params.model not in models:
+            known = ", ".join(models)
             raise ValueError(f"unknown model {params.model!r} for provider 'local'; known: {known}")
         if params.model == "noop":
             return await self._noop(params, on_step)

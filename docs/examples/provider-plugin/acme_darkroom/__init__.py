@@ -1,0 +1,1 @@
+"""An example Darkroom provider plug-in (docs/providers.md)."""
