@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.db",
     "tests.fixtures.s3",
     "tests.fixtures.tls",
+    "tests.fixtures.fake_openai",
 ]

@@ -24,7 +24,7 @@ from darkroom.runtime.worker import (
     retry_mover,
     run_attempt,
 )
-from darkroom.runtime.worker.errors import PermanentError
+from darkroom.runtime.worker.errors import PermanentError, RetryableError
 from tests.factories import image_request
 from tests.unit.runtime.worker_fakes import ORIGIN, FakeBroker
 
@@ -63,6 +63,24 @@ async def test_a_retryable_failure_with_attempts_left_schedules_the_next_attempt
     assert following.first_seq == retrying.seq + 1  # the next attempt numbers on
     assert following.not_before == retrying.next_attempt_at
     assert int(retry.headers["not-before"]) == int(retrying.next_attempt_at.timestamp() * 1000)
+
+
+@pytest.mark.parametrize(
+    ("asked_s", "low", "high"), [(30.0, 30.0, 30.5), (0.5, 1.6, 2.5), (900, 60, 60.5)]
+)
+async def test_a_provider_asking_to_wait_is_retried_no_sooner_than_it_asked_within_the_longest_delay(
+    asked_s: float, low: float, high: float
+) -> None:
+    broker, request = FakeBroker(), image_request(attempt=1, first_seq=2)
+    policy = RetryPolicy(max_attempts=3, base_delay_s=2.0, max_delay_s=60.0)
+    error = RetryableError(ErrorCode.RATE_LIMITED, "429: slow down", retry_after_s=asked_s)
+    before = utcnow()
+
+    await run_attempt(request, ORIGIN, broker.ports(policy), failing(error))
+
+    retrying = broker.events[-1]
+    assert isinstance(retrying, JobRetrying) and retrying.code == ErrorCode.RATE_LIMITED
+    assert low <= (retrying.next_attempt_at - before).total_seconds() <= high
 
 
 async def test_the_next_request_is_identical_when_an_attempt_runs_twice() -> None:

@@ -16,7 +16,8 @@ from tests.fixtures.plugins import install_example_plugin
 
 @pytest.fixture
 def example_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.delenv("ACME_API_KEY", raising=False)
+    for name in ("ACME_API_KEY", "OPENAI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
     folder = install_example_plugin(tmp_path)
     monkeypatch.syspath_prepend(str(folder))
     return folder
@@ -38,9 +39,10 @@ def test_a_provider_is_configured_once_its_settings_are_given(
     monkeypatch.setenv("ACME_API_KEY", "a-key")
     registry = Registry.installed()
 
-    assert {v.name: v.configured for v in registry.views} == {"acme": True, "local": True}
+    configured = {v.name: v.configured for v in registry.views}
+    assert configured == {"acme": True, "local": True, "openai": False}
     assert registry.choose(JobType.IMAGE, "acme", None).name == "flat-1"
-    assert set(registry.build(JobType.IMAGE)) == {"acme", "local"}
+    assert set(registry.build(JobType.IMAGE)) == {"acme", "local"}  # openai: no key here
     assert registry.build(JobType.VIDEO) == {}  # it serves image jobs only
 
 

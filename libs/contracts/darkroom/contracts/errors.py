@@ -13,6 +13,7 @@ class ErrorCode(StrEnum):
     PROVIDER_TIMEOUT = "provider_timeout"
     PROVIDER_UNAVAILABLE = "provider_unavailable"
     RATE_LIMITED = "rate_limited"
+    PROVIDER_AUTH = "provider_auth"  # the provider refused the deployment's credentials
     STORAGE_ERROR = "storage_error"
     TIMEOUT = "timeout"
     STALLED = "stalled"  # no worker reported on a running job, attempt after attempt

@@ -181,7 +181,7 @@ async def settle_failure(
     code, message = error.code, str(error)
     policy, series = ports.policy, request.series_start
     if error.retryable and policy.retries_after(request.attempt, series):
-        due = utcnow() + timedelta(seconds=policy.delay_before(request.attempt + 1, series))
+        due = utcnow() + timedelta(seconds=_delay(error, policy, request.attempt + 1, series))
         retrying = events.retrying(code, message, due)
         await ports.emit(retrying)  # acknowledged, with every event before it
         following = request.model_copy(
@@ -228,3 +228,10 @@ async def send_dead_letter(
     logger.warning(
         "dead-lettered %s[%d]@%d: %s", origin.topic, origin.partition, origin.offset, error
     )
+
+
+def _delay(error: WorkerError, policy: RetryPolicy, attempt: int, series: int) -> float:
+    """The backoff before `attempt`, or longer if the provider said when to come back."""
+    backoff = policy.delay_before(attempt, series)
+    asked = getattr(error, "retry_after_s", None) or 0.0
+    return max(backoff, min(asked, policy.max_delay_s))

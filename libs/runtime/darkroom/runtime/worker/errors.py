@@ -19,7 +19,15 @@ class WorkerError(Exception):
 
 
 class RetryableError(WorkerError):
-    """Trying again may succeed: timeouts, unavailable providers or storage, rate limits."""
+    """Trying again may succeed: timeouts, unavailable providers or storage, rate limits.
+    `retry_after_s`: the provider's own word on when to try again (a 429's Retry-After); the
+    next attempt waits at least that long, up to the policy's longest delay."""
+
+    def __init__(
+        self, code: ErrorCode, message: str, *, retry_after_s: float | None = None
+    ) -> None:
+        super().__init__(code, message)
+        self.retry_after_s = retry_after_s
 
 
 class PermanentError(WorkerError):
