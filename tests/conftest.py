@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fixtures.s3",
     "tests.fixtures.tls",
     "tests.fixtures.fake_openai",
+    "tests.fixtures.fake_bfl",
 ]

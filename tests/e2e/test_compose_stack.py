@@ -127,6 +127,21 @@ class LocalCompose:
 COMPOSE_HOSTS = ("kafka:9092", "postgres:5432", "minio:9000")
 
 
+def _stop_together(stack: LocalCompose) -> dict[str, int]:
+    """SIGTERM to every process at once (as `docker compose down`), then their exit codes."""
+    for process in stack.running.values():
+        if process.proc.poll() is None:
+            process.proc.terminate()
+    deadline = time.monotonic() + patience(45)
+    for process in stack.running.values():
+        try:
+            process.proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.proc.kill()
+            process.proc.wait()
+    return {name: process.proc.returncode for name, process in stack.running.items()}
+
+
 def _database(compose: dict[str, ComposeService], admin_url: str) -> str:
     """A fresh database owned by the compose file's role, and the compose DATABASE_URL moved
     onto it (the file's user and password kept)."""
@@ -159,7 +174,7 @@ def local_compose(
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{first_gateway}",
         "NOTIFIER_PUBLIC_URL": f"http://127.0.0.1:{first_notifier}",
         "S3_PUBLIC_ENDPOINT": s3_endpoint.url,
-        "LOCAL_PROVIDER_STEP_DELAY_S": "0.5",  # a job runs 2 s: the kill lands mid-job
+        "LOCAL_PROVIDER_STEP_DELAY_S": "0.3",  # a job runs 1.2 s: the kill lands mid-job
     }
     services = load_services(variables)
     s3 = urlsplit(s3_endpoint.url)
@@ -176,20 +191,26 @@ def local_compose(
     if not client.bucket_exists(bucket):
         client.make_bucket(bucket)  # the bucket step: `mc mb --ignore-existing store/<bucket>`
     try:
+        long_running = []
         for name in start_order(services):
             service = services[name]
             if name in SERVERS:
                 continue
             assert service.is_darkroom, f"{name}: neither a server nor a Darkroom process"
             if service.one_shot:
-                stack.run_step(service)
-                continue
-            replicas = [stack.start(service, n) for n in range(1, REPLICAS.get(name, 1) + 1)]
-            for replica in replicas:
-                stack.wait_ready(replica)
+                stack.run_step(service)  # in order, each to completion, as Compose runs them
+            else:
+                long_running.append(service)
+        # Every service waits only for the steps: Compose starts them together.
+        for service in long_running:
+            assert set(service.depends_on) <= {s.name for s in services.values() if s.one_shot}
+            for replica in range(1, REPLICAS.get(service.name, 1) + 1):
+                stack.start(service, replica)
+        for name in list(stack.running):
+            stack.wait_ready(name)
         yield stack
     finally:
-        codes = {n: p.stop() for n, p in stack.running.items()}
+        codes = _stop_together(stack)
         unclean = {n: c for n, c in codes.items() if c not in (0, -signal.SIGTERM) and n != KILLED}
         assert not unclean, f"unclean exits {unclean}\n{stack.logs()}"
 

@@ -8,11 +8,8 @@ from __future__ import annotations
 import pytest
 
 from darkroom.contracts.errors import ErrorCode
-from darkroom.image_worker.providers.openai_images import (
-    OpenAIImagesProvider,
-    OpenAISettings,
-    openai_size,
-)
+from darkroom.image_worker.providers.openai_client import openai_size
+from darkroom.image_worker.providers.openai_images import OpenAIImagesProvider, OpenAISettings
 from darkroom.runtime.worker.errors import PermanentError, RetryableError, WorkerError
 from tests.factories import image_params
 from tests.fixtures.fake_openai import API_KEY, RETRY_AFTER_S, FakeOpenAI

@@ -1,0 +1,148 @@
+"""Image jobs on every provider through the whole stack, each hosted one against a local server
+that implements its documented API, and a plug-in package installed beside Darkroom (the
+example of docs/examples/provider-plugin, on the services' PYTHONPATH). One stack serves them
+all: GET /v1/models lists them configured; a job naming each completes with that provider's
+picture stored by Darkroom; a refusal is the job's content_refused with the provider's words; a
+model or provider the deployment lacks is a 422 on that field; no API key reaches a log."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import signal
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from PIL import Image
+
+from tests.e2e.client import submit, wait_for_status
+from tests.fixtures import fake_bfl, fake_openai
+from tests.fixtures.plugins import install_example_plugin
+from tests.fixtures.procs import SERVICES, Stack
+from tests.fixtures.tokens import auth
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
+
+ACME_KEY = "acme-key-4f7c1b2e9d"
+KEYS = (ACME_KEY, fake_openai.API_KEY, fake_bfl.API_KEY)
+
+
+@pytest.fixture(scope="module")
+def servers() -> Iterator[tuple[fake_openai.FakeOpenAI, fake_bfl.FakeBfl]]:
+    openai, bfl = fake_openai.serve_fake_openai(), fake_bfl.serve_fake_bfl()
+    yield next(openai), next(bfl)
+    openai.close()
+    bfl.close()
+
+
+@pytest.fixture(scope="module")
+def stack(
+    kafka_bootstrap: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    servers: tuple[fake_openai.FakeOpenAI, fake_bfl.FakeBfl],
+) -> Iterator[Stack]:
+    openai, bfl = servers
+    workdir = tmp_path_factory.mktemp("providers")
+    plugins = install_example_plugin(workdir / "plugins")
+    stack = Stack.configure(
+        workdir,
+        kafka_bootstrap,
+        suffix=f"prov-{uuid.uuid4().hex[:8]}",
+        PYTHONPATH=str(plugins),
+        ACME_API_KEY=ACME_KEY,
+        OPENAI_API_KEY=fake_openai.API_KEY,
+        OPENAI_BASE_URL=openai.url,
+        BFL_API_KEY=fake_bfl.API_KEY,
+        BFL_BASE_URL=bfl.url,
+        BFL_POLL_INTERVAL_S="0.05",
+        INPUT_FETCH_ALLOW_LOOPBACK="true",  # BFL's signed result URLs are on this machine
+    )
+    stack.migrate()
+    stack.start(*SERVICES)
+    yield stack
+    codes = stack.stop_all()
+    assert set(codes.values()) <= {0, -signal.SIGTERM}, f"unclean exits {codes}\n{stack.logs()}"
+    logs = stack.logs()
+    assert not [key for key in KEYS if key in logs], "an API key reached a log"
+
+
+def user() -> str:
+    return f"u-{uuid.uuid4().hex[:8]}"
+
+
+async def test_the_catalog_lists_every_installed_provider_configured(stack: Stack) -> None:
+    async with httpx.AsyncClient(timeout=30) as http:
+        answer = await http.get(f"{stack.gateway_url}/v1/models", headers=auth(user()))
+    providers = {p["name"]: p for p in answer.json()["providers"]}
+    assert {name: p["configured"] for name, p in providers.items()} == dict.fromkeys(
+        ("acme", "bfl", "local", "openai"), True
+    )
+    assert providers["openai"]["models"][0]["name"] == "gpt-image-1"
+    assert providers["acme"]["models"][0]["cost_usd"] == 0.01
+
+
+async def test_a_plug_in_package_runs_jobs_and_unknown_choices_are_422_on_their_field(
+    stack: Stack,
+) -> None:
+    owner, prompt = user(), "a red kite over the dunes"
+    async with httpx.AsyncClient(timeout=30) as http:
+        job = await submit(http, stack.gateway_url, owner, prompt=prompt, provider="acme")
+        done = await wait_for_status(http, job["status_url"], owner, "completed")
+        picture = (await http.get(done["assets"][0]["url"])).content
+        refusals = [
+            await http.post(
+                f"{stack.gateway_url}/v1/jobs/image",
+                json={"prompt": prompt, **body},
+                headers=auth(owner),
+            )
+            for body in ({"provider": "acme", "model": "flat-9"}, {"provider": "dalle"})
+        ]
+    assert done["params"]["model"] == "flat-1"
+    colour = tuple(hashlib.sha256(prompt.encode()).digest()[:3])
+    assert Image.open(io.BytesIO(picture)).getpixel((0, 0)) == colour
+    assert [r.status_code for r in refusals] == [422, 422]
+    assert [r.json()["detail"][0]["loc"] for r in refusals] == [
+        ["body", "model"],
+        ["body", "provider"],
+    ]
+
+
+async def test_openai_jobs_complete_at_the_models_size_and_a_refusal_fails_the_job(
+    stack: Stack, servers: tuple[fake_openai.FakeOpenAI, fake_bfl.FakeBfl]
+) -> None:
+    owner = user()
+    async with httpx.AsyncClient(timeout=30) as http:
+        job = await submit(
+            http, stack.gateway_url, owner, provider="openai", aspect_ratio="16:9", num_images=2
+        )
+        done = await wait_for_status(http, job["status_url"], owner, "completed")
+        picture = (await http.get(done["assets"][0]["url"])).content
+        refused = await submit(
+            http, stack.gateway_url, owner, prompt="a forbidden scene", provider="openai"
+        )
+        failed = await wait_for_status(http, refused["status_url"], owner, "failed")
+    assert [(a["width"], a["height"]) for a in done["assets"]] == [(1536, 1024)] * 2
+    assert Image.open(io.BytesIO(picture)).size == (1536, 1024)
+    assert servers[0].received[0].body["size"] == "1536x1024"
+    assert failed["error"]["code"] == "content_refused"
+    assert "safety system" in failed["error"]["message"]
+
+
+async def test_bfl_jobs_complete_with_the_downloaded_result_and_moderation_fails_the_job(
+    stack: Stack, servers: tuple[fake_openai.FakeOpenAI, fake_bfl.FakeBfl]
+) -> None:
+    owner, bfl = user(), servers[1]
+    async with httpx.AsyncClient(timeout=30) as http:
+        job = await submit(http, stack.gateway_url, owner, provider="bfl", aspect_ratio="4:3")
+        done = await wait_for_status(http, job["status_url"], owner, "completed")
+        moderated = await submit(
+            http, stack.gateway_url, owner, prompt="a forbidden scene", provider="bfl"
+        )
+        failed = await wait_for_status(http, moderated["status_url"], owner, "failed")
+    assert done["params"]["model"] == "flux-pro-1.1"
+    assert [(a["width"], a["height"]) for a in done["assets"]] == [(1152, 896)]
+    assert not done["assets"][0]["url"].startswith(bfl.url)  # stored by Darkroom
+    assert failed["error"]["code"] == "content_refused"
+    assert "Content Moderated" in failed["error"]["message"]
