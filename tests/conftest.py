@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.fixtures.tls",
     "tests.fixtures.fake_openai",
     "tests.fixtures.fake_bfl",
+    "tests.fixtures.fake_replicate",
 ]

@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 from tests.e2e.client import submit, wait_for_status
-from tests.fixtures import fake_bfl, fake_openai
+from tests.fixtures import fake_bfl, fake_openai, fake_replicate
 from tests.fixtures.plugins import install_example_plugin
 from tests.fixtures.procs import SERVICES, Stack
 from tests.fixtures.tokens import auth
@@ -26,24 +26,29 @@ from tests.fixtures.tokens import auth
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
 ACME_KEY = "acme-key-4f7c1b2e9d"
-KEYS = (ACME_KEY, fake_openai.API_KEY, fake_bfl.API_KEY)
+KEYS = (ACME_KEY, fake_openai.API_KEY, fake_bfl.API_KEY, fake_replicate.API_TOKEN)
+Servers = tuple[fake_openai.FakeOpenAI, fake_bfl.FakeBfl, fake_replicate.FakeReplicate]
 
 
 @pytest.fixture(scope="module")
-def servers() -> Iterator[tuple[fake_openai.FakeOpenAI, fake_bfl.FakeBfl]]:
-    openai, bfl = fake_openai.serve_fake_openai(), fake_bfl.serve_fake_bfl()
-    yield next(openai), next(bfl)
-    openai.close()
-    bfl.close()
+def servers() -> Iterator[Servers]:
+    running = (
+        fake_openai.serve_fake_openai(),
+        fake_bfl.serve_fake_bfl(),
+        fake_replicate.serve_fake_replicate(),
+    )
+    yield next(running[0]), next(running[1]), next(running[2])
+    for server in running:
+        server.close()
 
 
 @pytest.fixture(scope="module")
 def stack(
     kafka_bootstrap: str,
     tmp_path_factory: pytest.TempPathFactory,
-    servers: tuple[fake_openai.FakeOpenAI, fake_bfl.FakeBfl],
+    servers: Servers,
 ) -> Iterator[Stack]:
-    openai, bfl = servers
+    openai, bfl, replicate = servers
     workdir = tmp_path_factory.mktemp("providers")
     plugins = install_example_plugin(workdir / "plugins")
     stack = Stack.configure(
@@ -57,7 +62,10 @@ def stack(
         BFL_API_KEY=fake_bfl.API_KEY,
         BFL_BASE_URL=bfl.url,
         BFL_POLL_INTERVAL_S="0.05",
-        INPUT_FETCH_ALLOW_LOOPBACK="true",  # BFL's signed result URLs are on this machine
+        REPLICATE_API_TOKEN=fake_replicate.API_TOKEN,
+        REPLICATE_BASE_URL=replicate.url,
+        REPLICATE_POLL_INTERVAL_S="0.05",
+        INPUT_FETCH_ALLOW_LOOPBACK="true",  # the providers' result URLs are on this machine
     )
     stack.migrate()
     stack.start(*SERVICES)
@@ -77,7 +85,7 @@ async def test_the_catalog_lists_every_installed_provider_configured(stack: Stac
         answer = await http.get(f"{stack.gateway_url}/v1/models", headers=auth(user()))
     providers = {p["name"]: p for p in answer.json()["providers"]}
     assert {name: p["configured"] for name, p in providers.items()} == dict.fromkeys(
-        ("acme", "bfl", "local", "openai"), True
+        ("acme", "bfl", "local", "openai", "replicate"), True
     )
     assert providers["openai"]["models"][0]["name"] == "gpt-image-1"
     assert providers["acme"]["models"][0]["cost_usd"] == 0.01
@@ -110,7 +118,7 @@ async def test_a_plug_in_package_runs_jobs_and_unknown_choices_are_422_on_their_
 
 
 async def test_openai_jobs_complete_at_the_models_size_and_a_refusal_fails_the_job(
-    stack: Stack, servers: tuple[fake_openai.FakeOpenAI, fake_bfl.FakeBfl]
+    stack: Stack, servers: Servers
 ) -> None:
     owner = user()
     async with httpx.AsyncClient(timeout=30) as http:
@@ -131,7 +139,7 @@ async def test_openai_jobs_complete_at_the_models_size_and_a_refusal_fails_the_j
 
 
 async def test_bfl_jobs_complete_with_the_downloaded_result_and_moderation_fails_the_job(
-    stack: Stack, servers: tuple[fake_openai.FakeOpenAI, fake_bfl.FakeBfl]
+    stack: Stack, servers: Servers
 ) -> None:
     owner, bfl = user(), servers[1]
     async with httpx.AsyncClient(timeout=30) as http:
@@ -146,3 +154,23 @@ async def test_bfl_jobs_complete_with_the_downloaded_result_and_moderation_fails
     assert not done["assets"][0]["url"].startswith(bfl.url)  # stored by Darkroom
     assert failed["error"]["code"] == "content_refused"
     assert "Content Moderated" in failed["error"]["message"]
+
+
+async def test_replicate_jobs_complete_from_their_prediction_and_a_safety_failure_fails_the_job(
+    stack: Stack, servers: Servers
+) -> None:
+    owner, replicate = user(), servers[2]
+    async with httpx.AsyncClient(timeout=30) as http:
+        job = await submit(
+            http, stack.gateway_url, owner, provider="replicate", aspect_ratio="16:9"
+        )
+        done = await wait_for_status(http, job["status_url"], owner, "completed")
+        refused = await submit(
+            http, stack.gateway_url, owner, prompt="an nsfw scene", provider="replicate"
+        )
+        failed = await wait_for_status(http, refused["status_url"], owner, "failed")
+    assert done["params"]["model"] == "black-forest-labs/flux-schnell"
+    assert [(a["width"], a["height"]) for a in done["assets"]] == [(1344, 768)]
+    assert not done["assets"][0]["url"].startswith(replicate.url)
+    assert failed["error"]["code"] == "content_refused"
+    assert "NSFW content detected" in failed["error"]["message"]

@@ -16,7 +16,7 @@ from tests.fixtures.plugins import install_example_plugin
 
 @pytest.fixture
 def example_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in ("ACME_API_KEY", "OPENAI_API_KEY", "BFL_API_KEY"):
+    for name in ("ACME_API_KEY", "OPENAI_API_KEY", "BFL_API_KEY", "REPLICATE_API_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     folder = install_example_plugin(tmp_path)
     monkeypatch.syspath_prepend(str(folder))
@@ -40,7 +40,9 @@ def test_a_provider_is_configured_once_its_settings_are_given(
     registry = Registry.installed()
 
     configured = {v.name: v.configured for v in registry.views}
-    assert configured == {"acme": True, "bfl": False, "local": True, "openai": False}
+    assert configured == {
+        "acme": True, "bfl": False, "local": True, "openai": False, "replicate": False,
+    }  # fmt: skip
     assert registry.choose(JobType.IMAGE, "acme", None).name == "flat-1"
     assert set(registry.build(JobType.IMAGE)) == {"acme", "local"}  # no keys for the others
     assert registry.build(JobType.VIDEO) == {}  # it serves image jobs only
