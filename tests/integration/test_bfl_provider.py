@@ -14,6 +14,7 @@ from darkroom.media.fetch import FetchPolicy
 from darkroom.runtime.worker.errors import PermanentError, RetryableError, WorkerError
 from tests.factories import image_params
 from tests.fixtures.fake_bfl import API_KEY, FakeBfl
+from tests.fixtures.local_http import StepRecorder
 
 pytestmark = pytest.mark.integration
 LOOPBACK_OK = FetchPolicy(allow_loopback=True)
@@ -24,14 +25,6 @@ def provider(fake: FakeBfl, key: str = API_KEY, policy: FetchPolicy = LOOPBACK_O
     return BflProvider(settings, policy)
 
 
-class Steps:
-    def __init__(self) -> None:
-        self.calls: list[tuple[int, int]] = []
-
-    async def __call__(self, done: int, total: int) -> None:
-        self.calls.append((done, total))
-
-
 async def test_each_image_is_a_task_polled_until_ready_and_its_result_downloaded(
     fake_bfl: FakeBfl,
 ) -> None:
@@ -39,7 +32,7 @@ async def test_each_image_is_a_task_polled_until_ready_and_its_result_downloaded
         provider="bfl", model="flux-pro-1.1", prompt="a slow tide", num_images=2,
         width=1344, height=768, seed=41,
     )  # fmt: skip
-    steps = Steps()
+    steps = StepRecorder()
     images = await provider(fake_bfl).generate_image(params, steps)
 
     assert [(i.width, i.height, i.content_type) for i in images] == [(1344, 768, "image/png")] * 2
@@ -63,7 +56,7 @@ async def test_each_image_is_a_task_polled_until_ready_and_its_result_downloaded
 async def failure(fake: FakeBfl, prompt: str, **kwargs: object) -> WorkerError:
     params = image_params(provider="bfl", model="flux-dev", prompt=prompt, width=512, height=512)
     with pytest.raises(WorkerError) as raised:
-        await provider(fake, **kwargs).generate_image(params, Steps())  # type: ignore[arg-type]
+        await provider(fake, **kwargs).generate_image(params, StepRecorder())  # type: ignore[arg-type]
     return raised.value
 
 

@@ -13,6 +13,7 @@ from darkroom.image_worker.providers.openai_images import OpenAIImagesProvider, 
 from darkroom.runtime.worker.errors import PermanentError, RetryableError, WorkerError
 from tests.factories import image_params
 from tests.fixtures.fake_openai import API_KEY, RETRY_AFTER_S, FakeOpenAI
+from tests.fixtures.local_http import StepRecorder
 
 pytestmark = pytest.mark.integration
 
@@ -21,19 +22,11 @@ def provider(url: str, key: str = API_KEY) -> OpenAIImagesProvider:
     return OpenAIImagesProvider(OpenAISettings(api_key=key, base_url=url, timeout_s=5))
 
 
-class Steps:
-    def __init__(self) -> None:
-        self.calls: list[tuple[int, int]] = []
-
-    async def __call__(self, done: int, total: int) -> None:
-        self.calls.append((done, total))
-
-
 async def test_dall_e_3_gets_one_request_per_image_at_the_size_closest_to_the_shape(
     fake_openai: FakeOpenAI,
 ) -> None:
     params = image_params(provider="openai", model="dall-e-3", num_images=2, width=1344, height=768)
-    steps = Steps()
+    steps = StepRecorder()
     images = await provider(fake_openai.url).generate_image(params, steps)
 
     assert [(i.width, i.height, i.content_type) for i in images] == [(1792, 1024, "image/png")] * 2
@@ -57,7 +50,7 @@ async def test_gpt_image_1_gets_every_image_in_one_request_without_response_form
     params = image_params(
         provider="openai", model="gpt-image-1", num_images=3, width=768, height=1344
     )
-    images = await provider(fake_openai.url).generate_image(params, Steps())
+    images = await provider(fake_openai.url).generate_image(params, StepRecorder())
 
     assert [(i.width, i.height) for i in images] == [(1024, 1536)] * 3
     [request] = fake_openai.received
@@ -74,7 +67,7 @@ async def failure(
 ) -> WorkerError:
     params = image_params(provider="openai", model=model, prompt=prompt, width=1024, height=1024)
     with pytest.raises(WorkerError) as raised:
-        await provider(url, key).generate_image(params, Steps())
+        await provider(url, key).generate_image(params, StepRecorder())
     return raised.value
 
 

@@ -17,6 +17,7 @@ from darkroom.media.fetch import FetchPolicy
 from darkroom.runtime.worker.errors import PermanentError, RetryableError, WorkerError
 from tests.factories import image_params
 from tests.fixtures.fake_replicate import API_TOKEN, FakeReplicate
+from tests.fixtures.local_http import StepRecorder
 
 pytestmark = pytest.mark.integration
 SCHNELL = "black-forest-labs/flux-schnell"
@@ -29,14 +30,6 @@ def predictions(fake: FakeReplicate, token: str = API_TOKEN) -> ReplicatePredict
     return ReplicatePredictions(settings, FetchPolicy(allow_loopback=True))
 
 
-class Steps:
-    def __init__(self) -> None:
-        self.calls: list[tuple[int, int]] = []
-
-    async def __call__(self, done: int, total: int) -> None:
-        self.calls.append((done, total))
-
-
 async def test_a_prediction_is_created_polled_with_progress_and_its_outputs_downloaded(
     fake_replicate: FakeReplicate,
 ) -> None:
@@ -44,7 +37,7 @@ async def test_a_prediction_is_created_polled_with_progress_and_its_outputs_down
         provider="replicate", model=SCHNELL, prompt="a slow tide", num_images=2,
         width=1344, height=768, seed=7,
     )  # fmt: skip
-    steps = Steps()
+    steps = StepRecorder()
     images = await predictions(fake_replicate).generate(params, steps)
 
     assert [(i.width, i.height) for i in images] == [(1344, 768)] * 2
@@ -83,7 +76,7 @@ async def failure(fake: FakeReplicate, prompt: str, **kwargs: str) -> WorkerErro
     model = kwargs.pop("model", SCHNELL)
     params = image_params(provider="replicate", model=model, prompt=prompt)
     with pytest.raises(WorkerError) as raised:
-        await predictions(fake, **kwargs).generate(params, Steps())
+        await predictions(fake, **kwargs).generate(params, StepRecorder())
     return raised.value
 
 

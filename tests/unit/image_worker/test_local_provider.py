@@ -12,14 +12,7 @@ from darkroom.image_worker.providers import GeneratedImage, image_providers
 from darkroom.image_worker.providers.local import LocalProvider
 from darkroom.runtime.providers import ProviderLoadError, Registry
 from tests.factories import image_params
-
-
-class StepRecorder:
-    def __init__(self) -> None:
-        self.calls: list[tuple[int, int]] = []
-
-    async def __call__(self, done: int, total: int) -> None:
-        self.calls.append((done, total))
+from tests.fixtures.local_http import StepRecorder
 
 
 async def generate(params: ImageParams, steps: int = 4) -> list[GeneratedImage]:
