@@ -59,10 +59,10 @@ _SASL = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512":
 
 def broker_security(settings: KafkaSettings) -> BaseSecurity | None:
     """The same settings as FastStream's `security` argument."""
-    context = tls_context(settings)
+    options = client_options(settings)  # one TLS context: its files are read once
+    context = options["ssl_context"]
     if not settings.kafka_uses_sasl:
         return BaseSecurity(ssl_context=context) if context else None
-    options = client_options(settings)
     return _SASL[settings.kafka_sasl_mechanism](
         username=options["sasl_plain_username"] or "",
         password=options["sasl_plain_password"] or "",

@@ -90,12 +90,17 @@ class Registry:
         return cls(tuple(discover()))
 
     @cached_property
+    def _found(self) -> dict[type[ProviderPlugin], BaseSettings | list[str]]:
+        """Each plug-in's settings, or the names of those missing: read once per process."""
+        return {plugin: _settings(plugin) for plugin in self.plugins}
+
+    @cached_property
     def views(self) -> list[ProviderView]:
         """Each provider (plug-ins of one name merged: one per worker package), and whether it
-        is configured (its settings are read once)."""
+        is configured."""
         views: dict[str, ProviderView] = {}
         for plugin in self.plugins:
-            found = _settings(plugin)
+            found = self._found[plugin]
             missing = found if isinstance(found, list) else []
             view = views.get(plugin.info.name)
             if view is None:
@@ -141,7 +146,7 @@ class Registry:
         for plugin in self.plugins:
             if not plugin.info.models_for(job_type) or not hasattr(plugin, JOB_METHODS[job_type]):
                 continue
-            found = _settings(plugin)
+            found = self._found[plugin]
             if isinstance(found, list):
                 logger.info("provider %s is not configured (missing %s)", plugin.info.name, found)
                 continue

@@ -4,7 +4,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from darkroom.contracts.jobtypes import JobType
 from darkroom.contracts.params import ImageParams
+from darkroom.contracts.providers import ModelInfo
 
 
 @dataclass(frozen=True)
@@ -30,3 +32,10 @@ class Provider(Protocol):
     async def generate_image(
         self, params: ImageParams, on_step: StepCallback
     ) -> list[GeneratedImage]: ...
+
+
+def image_model(name: str, cost_usd: float, description: str) -> ModelInfo:
+    """A model serving image jobs, priced per image (how a provider plug-in lists its models)."""
+    return ModelInfo(
+        name=name, job_types=[JobType.IMAGE], cost_usd=cost_usd, description=description
+    )

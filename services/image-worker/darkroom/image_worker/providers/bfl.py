@@ -9,20 +9,18 @@ Darkroom, so no asset points at BFL. BFL has no cancel: a cancelled job stops po
 from __future__ import annotations
 
 import asyncio
-import io
 from typing import Any, ClassVar
 
 import httpx
-from PIL import Image
 from pydantic import Field, PositiveFloat, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from darkroom.contracts.errors import ErrorCode
-from darkroom.contracts.jobtypes import JobType
 from darkroom.contracts.params import MAX_SEED, ImageParams
-from darkroom.contracts.providers import CostUnit, ModelInfo, ProviderInfo, ProviderLimitsInfo
-from darkroom.image_worker.providers.base import GeneratedImage, StepCallback
-from darkroom.media.fetch import FetchFailed, FetchPolicy, FetchRefused, fetch_url
+from darkroom.contracts.providers import ProviderInfo, ProviderLimitsInfo
+from darkroom.image_worker.providers.base import GeneratedImage, StepCallback, image_model
+from darkroom.image_worker.providers.remote import download_image
+from darkroom.media.fetch import FetchPolicy
 from darkroom.runtime.inputs import InputSettings
 from darkroom.runtime.worker.errors import PermanentError, RetryableError, WorkerError
 
@@ -44,20 +42,13 @@ class BflSettings(BaseSettings):
     timeout_s: PositiveFloat = Field(30.0, description="Longest wait for one answer.")
 
 
-def _model(name: str, cost: float, description: str) -> ModelInfo:
-    return ModelInfo(
-        name=name, job_types=[JobType.IMAGE], cost_usd=cost, cost_unit=CostUnit.IMAGE,
-        description=description,
-    )  # fmt: skip
-
-
 class BflProvider:
     info: ClassVar[ProviderInfo] = ProviderInfo(
         name="bfl",
         description="Black Forest Labs FLUX: submit, poll, fetch.",
         models=[
-            _model("flux-pro-1.1", 0.04, "FLUX1.1 [pro]."),
-            _model("flux-dev", 0.025, "FLUX.1 [dev]."),
+            image_model("flux-pro-1.1", 0.04, "FLUX1.1 [pro]."),
+            image_model("flux-dev", 0.025, "FLUX.1 [dev]."),
         ],
         limits=ProviderLimitsInfo(starts_per_s=2.0, concurrency=8, timeout_s=300.0),
     )
@@ -98,7 +89,7 @@ class BflProvider:
         task = await self._call("POST", f"/v1/{params.model}", json=body)
         polling_url = self._polling_url(task)
         sample = await self._poll(polling_url)
-        return await self._download(sample)
+        return await download_image(sample, self.fetch_policy, "BFL result")
 
     def _polling_url(self, task: dict[str, Any]) -> str:
         """The task's polling URL if it is on BFL's own domain (it may name a regional host; the
@@ -128,19 +119,6 @@ class BflProvider:
                 )
             await asyncio.sleep(wait)  # Pending (or a status BFL adds later)
             wait = min(wait * 1.5, self.settings.poll_max_interval_s)
-
-    async def _download(self, url: str) -> GeneratedImage:
-        try:
-            data = await fetch_url(url, self.fetch_policy)
-        except FetchRefused as exc:  # e.g. the signed URL expired: a new attempt makes a new one
-            raise RetryableError(
-                ErrorCode.PROVIDER_UNAVAILABLE, f"BFL result refused: {exc}"
-            ) from exc
-        except FetchFailed as exc:
-            raise RetryableError(ErrorCode.PROVIDER_UNAVAILABLE, f"BFL result: {exc}") from exc
-        with Image.open(io.BytesIO(data)) as image:
-            fmt, (width, height) = image.format or "PNG", image.size
-        return GeneratedImage(data, width, height, f"image/{fmt.lower()}")
 
     async def _call(self, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
         try:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import io
 import math
 
 from openai import (
@@ -23,12 +22,12 @@ from openai import (
     RateLimitError,
     omit,
 )
-from PIL import Image
 
 from darkroom.contracts.errors import ErrorCode
 from darkroom.contracts.params import ImageParams
 from darkroom.image_worker.providers.base import GeneratedImage, StepCallback
 from darkroom.image_worker.providers.openai_images import OpenAISettings
+from darkroom.image_worker.providers.remote import decode_image
 from darkroom.runtime.worker.errors import PermanentError, RetryableError, WorkerError
 
 SIZES: dict[str, tuple[tuple[int, int], ...]] = {
@@ -89,10 +88,7 @@ def openai_size(model: str, width: int, height: int) -> tuple[int, int]:
 def _decode(b64: str) -> GeneratedImage:
     if not b64:
         raise RetryableError(ErrorCode.PROVIDER_UNAVAILABLE, "OpenAI answered without an image")
-    data = base64.b64decode(b64)
-    with Image.open(io.BytesIO(data)) as image:
-        fmt, (width, height) = image.format or "PNG", image.size
-    return GeneratedImage(data, width, height, f"image/{fmt.lower()}")
+    return decode_image(base64.b64decode(b64))
 
 
 def openai_error(exc: APIStatusError | APIConnectionError) -> WorkerError:

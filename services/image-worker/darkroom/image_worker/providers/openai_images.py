@@ -9,10 +9,9 @@ from typing import ClassVar
 from pydantic import Field, PositiveFloat, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from darkroom.contracts.jobtypes import JobType
 from darkroom.contracts.params import ImageParams
-from darkroom.contracts.providers import ModelInfo, ProviderInfo, ProviderLimitsInfo
-from darkroom.image_worker.providers.base import GeneratedImage, StepCallback
+from darkroom.contracts.providers import ProviderInfo, ProviderLimitsInfo
+from darkroom.image_worker.providers.base import GeneratedImage, StepCallback, image_model
 
 
 class OpenAISettings(BaseSettings):
@@ -26,18 +25,14 @@ class OpenAISettings(BaseSettings):
     timeout_s: PositiveFloat = Field(120.0, description="Longest wait for one answer.")
 
 
-def _model(name: str, cost: float, description: str) -> ModelInfo:
-    return ModelInfo(name=name, job_types=[JobType.IMAGE], cost_usd=cost, description=description)
-
-
 class OpenAIImagesProvider:
     info: ClassVar[ProviderInfo] = ProviderInfo(
         name="openai",
         description="OpenAI Images: gpt-image-1, DALL-E 3 and DALL-E 2.",
         models=[
-            _model("gpt-image-1", 0.042, "GPT Image 1, medium quality, 1024x1024."),
-            _model("dall-e-3", 0.04, "DALL-E 3, standard quality."),
-            _model("dall-e-2", 0.02, "DALL-E 2."),
+            image_model("gpt-image-1", 0.042, "GPT Image 1, medium quality, 1024x1024."),
+            image_model("dall-e-3", 0.04, "DALL-E 3, standard quality."),
+            image_model("dall-e-2", 0.02, "DALL-E 2."),
         ],
         limits=ProviderLimitsInfo(starts_per_s=1.0, concurrency=4, timeout_s=180.0),
     )

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import math
 import re
 from typing import Any
 
 import httpx
-from PIL import Image
 from replicate.client import Client
 from replicate.exceptions import ReplicateError
 from replicate.prediction import Prediction
@@ -20,8 +18,9 @@ from replicate.prediction import Prediction
 from darkroom.contracts.errors import ErrorCode
 from darkroom.contracts.params import ImageParams
 from darkroom.image_worker.providers.base import GeneratedImage, StepCallback
+from darkroom.image_worker.providers.remote import download_image
 from darkroom.image_worker.providers.replicate_images import ReplicateSettings
-from darkroom.media.fetch import FetchFailed, FetchPolicy, FetchRefused, fetch_url
+from darkroom.media.fetch import FetchPolicy
 from darkroom.runtime.inputs import InputSettings
 from darkroom.runtime.worker.errors import PermanentError, RetryableError, WorkerError
 
@@ -55,7 +54,9 @@ class ReplicatePredictions:
         except httpx.TransportError as exc:
             raise RetryableError(ErrorCode.PROVIDER_UNAVAILABLE, f"Replicate: {exc}") from exc
         urls = output if isinstance(output, list) else [output]
-        return [await self._download(str(url)) for url in urls]
+        return [
+            await download_image(str(url), self.fetch_policy, "Replicate output") for url in urls
+        ]
 
     async def _finish(self, prediction: Prediction, on_step: StepCallback) -> Any:
         """Poll until the prediction ends; a cancelled job cancels it at Replicate too."""
@@ -80,17 +81,6 @@ class ReplicatePredictions:
         if prediction.error and REFUSAL.search(prediction.error):
             raise PermanentError(ErrorCode.CONTENT_REFUSED, said)
         raise RetryableError(ErrorCode.PROVIDER_UNAVAILABLE, said)
-
-    async def _download(self, url: str) -> GeneratedImage:
-        try:
-            data = await fetch_url(url, self.fetch_policy)
-        except (FetchRefused, FetchFailed) as exc:
-            raise RetryableError(
-                ErrorCode.PROVIDER_UNAVAILABLE, f"Replicate output: {exc}"
-            ) from exc
-        with Image.open(io.BytesIO(data)) as image:
-            fmt, (width, height) = image.format or "PNG", image.size
-        return GeneratedImage(data, width, height, f"image/{fmt.lower()}")
 
 
 def replicate_input(params: ImageParams) -> dict[str, Any]:

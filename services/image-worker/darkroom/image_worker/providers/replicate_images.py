@@ -8,10 +8,9 @@ from typing import ClassVar
 from pydantic import Field, PositiveFloat, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from darkroom.contracts.jobtypes import JobType
 from darkroom.contracts.params import ImageParams
-from darkroom.contracts.providers import ModelInfo, ProviderInfo, ProviderLimitsInfo
-from darkroom.image_worker.providers.base import GeneratedImage, StepCallback
+from darkroom.contracts.providers import ProviderInfo, ProviderLimitsInfo
+from darkroom.image_worker.providers.base import GeneratedImage, StepCallback, image_model
 
 
 class ReplicateSettings(BaseSettings):
@@ -29,17 +28,13 @@ class ReplicateSettings(BaseSettings):
     timeout_s: PositiveFloat = Field(30.0, description="Longest wait for one answer.")
 
 
-def _model(name: str, cost: float, description: str) -> ModelInfo:
-    return ModelInfo(name=name, job_types=[JobType.IMAGE], cost_usd=cost, description=description)
-
-
 class ReplicateProvider:
     info: ClassVar[ProviderInfo] = ProviderInfo(
         name="replicate",
         description="Replicate: predictions of hosted models (create, poll, cancel).",
         models=[
-            _model("black-forest-labs/flux-schnell", 0.003, "FLUX.1 [schnell] on Replicate."),
-            _model("black-forest-labs/flux-dev", 0.025, "FLUX.1 [dev] on Replicate."),
+            image_model("black-forest-labs/flux-schnell", 0.003, "FLUX.1 [schnell] on Replicate."),
+            image_model("black-forest-labs/flux-dev", 0.025, "FLUX.1 [dev] on Replicate."),
         ],
         limits=ProviderLimitsInfo(starts_per_s=5.0, concurrency=8, timeout_s=300.0),
     )
