@@ -8,4 +8,8 @@ pytest_plugins = [
     "tests.fixtures.fake_openai",
     "tests.fixtures.fake_bfl",
     "tests.fixtures.fake_replicate",
+    "tests.fixtures.fake_google",
+    "tests.fixtures.fake_fal",
+    "tests.fixtures.fake_runpod",
+    "tests.fixtures.webhook_receiver",
 ]

@@ -28,6 +28,7 @@ from darkroom.contracts.events import (
 )
 from darkroom.contracts.jobtypes import JobType, Priority
 from darkroom.contracts.topics import Topics
+from darkroom.contracts.webhooks import WebhookSubscription
 from darkroom.gateway.deps import Services
 from darkroom.gateway.main import create_app
 from darkroom.gateway.settings import GatewaySettings
@@ -135,6 +136,7 @@ def new_job(
     *,
     messages: bool = True,
     topics: Topics = TOPICS,
+    webhook: WebhookSubscription | None = None,
 ) -> NewJobPlan:
     """An image job as the gateway stores it: the row (its run: its first request), its
     `job.queued` and its two outbox messages (on `topics`); `messages=False`: none, as if they
@@ -145,6 +147,7 @@ def new_job(
         job_type=JobType.IMAGE,
         params=image_params(),
         priority=Priority.NORMAL,
+        webhook=webhook,
     )
     plan = submit_plan.new_job(spec, topics, created_at or utcnow())
     return plan if messages else replace(plan, messages=())

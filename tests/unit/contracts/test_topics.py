@@ -87,7 +87,7 @@ def test_the_image_request_topic_follows_the_suffix() -> None:
 def test_the_stack_creates_every_topic_of_every_worker_type_once() -> None:
     created = Topics.with_suffix("t1").all_topics()
 
-    assert len(created) == len(set(created)) == 4 * 5 + 2
-    assert created[-2:] == ["jobs.events.t1", "jobs.control.t1"]
+    assert len(created) == len(set(created)) == 4 * 5 + 3
+    assert created[-3:] == ["jobs.events.t1", "jobs.control.t1", "webhooks.dlq.t1"]
     for job_type in ("image", "upscale", "variants", "video"):
         assert f"jobs.{job_type}.dlq.t1" in created

@@ -19,6 +19,7 @@ import yaml
 from pydantic_settings import BaseSettings
 
 from darkroom.gateway.settings import GatewaySettings, ProjectorSettings, RelaySettings
+from darkroom.gateway.webhooks.settings import WebhookSettings
 from darkroom.image_worker.settings import ImageWorkerSettings
 from darkroom.notifier.settings import NotifierSettings
 from darkroom.runtime.db.migrate import MigrateSettings
@@ -37,6 +38,7 @@ SERVICES: dict[str, type[BaseSettings]] = {
     "darkroom-gateway": GatewaySettings,
     "darkroom-relay": RelaySettings,
     "darkroom-projector": ProjectorSettings,
+    "darkroom-webhooks": WebhookSettings,
     "darkroom-notifier": NotifierSettings,
     "darkroom-image-worker": ImageWorkerSettings,
     "darkroom-upscale-worker": UpscaleWorkerSettings,

@@ -88,7 +88,11 @@ def test_with_darkroom_env_prod_the_development_secrets_are_refused_until_replac
         monkeypatch.setenv(name, value)
     with pytest.raises(ValueError, match="development default"):
         SERVICES["darkroom-gateway"]()
-    secrets = {"JWT_SECRET": "k" * 40, "ASSET_URL_SECRET": "a-real-asset-secret"}
+    secrets = {
+        "JWT_SECRET": "k" * 40,
+        "ASSET_URL_SECRET": "a-real-asset-secret",
+        "WEBHOOK_SIGNING_KEY": "w" * 40,
+    }
     gateway = darkroom({"DARKROOM_ENV": "prod", **secrets})["gateway"]
     assert not gateway.environment["JWT_SECRET"].startswith(DEV_SECRET_PREFIX)
     for name, value in gateway.environment.items():

@@ -51,6 +51,8 @@ def expected_triggers(command: str) -> set[tuple[str, str]]:
     each job type it runs (not the retries, which wait on purpose), or the projector's events."""
     if command == "darkroom-projector":
         return {(TOPICS.projector_group, TOPICS.events)}
+    if command == "darkroom-webhooks":
+        return {(TOPICS.webhooks_group, TOPICS.events)}
     return {
         (TOPICS.of(t).worker_group, topic)
         for t in WORKER_JOB_TYPES[command]
@@ -72,11 +74,11 @@ def scaled_objects(overlay: str) -> dict[str, dict[str, Any]]:
 
 
 @pytest.mark.parametrize("overlay", AUTOSCALED)
-def test_keda_scales_workers_and_projector_on_the_contracts_groups_and_topics(
+def test_keda_scales_workers_projector_and_webhooks_on_the_contracts_groups_and_topics(
     overlay: str,
 ) -> None:
     scaled = scaled_objects(overlay)
-    assert sorted(scaled) == sorted([*WORKER_JOB_TYPES, "darkroom-projector"])
+    assert sorted(scaled) == sorted([*WORKER_JOB_TYPES, "darkroom-projector", "darkroom-webhooks"])
     for command, obj in scaled.items():
         triggers = obj["spec"]["triggers"]
         found = {(t["metadata"]["consumerGroup"], t["metadata"]["topic"]) for t in triggers}
@@ -174,7 +176,7 @@ def test_strimzi_clients_reach_the_cluster_as_its_user_with_every_acl_they_need(
     for spec in TOPICS.specs():
         for operation in ("Describe", "Read", "Write", "Create"):
             assert acl_allows(acls, "topic", spec.name, operation), (spec.name, operation)
-    groups = [TOPICS.projector_group]
+    groups = [TOPICS.projector_group, TOPICS.webhooks_group]
     groups += [
         g for t in WORKER_TYPES for g in (TOPICS.of(t).worker_group, TOPICS.of(t).retry_group)
     ]

@@ -122,8 +122,9 @@ def test_every_http_process_is_probed_on_its_own_port_and_the_relay_is_not(overl
         port = int(env.get(setting, default))
         assert {p for p, _ in probes.values()} == {port}, command
         assert probes["readinessProbe"][1] == "/readyz", command
-        # The projector's /healthz pings the broker: its liveness only asks for the server.
-        live = None if command == "darkroom-projector" else "/healthz"
+        # The projector's and the webhook sender's /healthz ping the broker: liveness only asks
+        # for the server.
+        live = None if command in ("darkroom-projector", "darkroom-webhooks") else "/healthz"
         assert probes["livenessProbe"][1] == live, command
 
 

@@ -20,7 +20,14 @@ from tests.unit.deploy.k8s import (
 )
 
 EVERY_SETTING = set().union(*(setting_names(cls) for cls in PROCESSES.values()))
-SECRETS = {"JWT_SECRET", "ASSET_URL_SECRET", "DATABASE_URL", "S3_ACCESS_KEY", "S3_SECRET_KEY"}
+SECRETS = {
+    "JWT_SECRET",
+    "ASSET_URL_SECRET",
+    "WEBHOOK_SIGNING_KEY",
+    "DATABASE_URL",
+    "S3_ACCESS_KEY",
+    "S3_SECRET_KEY",
+}
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

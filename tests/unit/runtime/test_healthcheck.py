@@ -18,7 +18,8 @@ def test_each_http_process_is_asked_on_its_port_setting_or_its_default() -> None
         "http://127.0.0.1:9013/healthz"
     )
     assert health_url("darkroom-relay", {}) is None  # no HTTP: healthy while it runs
-    assert len(HTTP_PORTS) == 6
+    assert health_url("darkroom-webhooks", {}) == "http://127.0.0.1:8014/healthz"
+    assert len(HTTP_PORTS) == 7
 
 
 def test_healthy_means_a_2xx_from_healthz() -> None:

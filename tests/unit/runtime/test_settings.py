@@ -11,11 +11,18 @@ from darkroom.runtime.storage import DEV_ASSET_URL_SECRET
 
 REAL_JWT_SECRET = "b3f1c9a27e5d4f08a6c2e9d17b4a3f60"
 REAL_ASSET_SECRET = "0c9e2f7a1b6d4e83a5f0c2d97e1b4a36"
+REAL_WEBHOOK_KEY = "5d0a9c3e7f1b24e6a8c0d2f4b6e8a1c3"
 
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("DATABASE_URL", "DARKROOM_ENV", "JWT_SECRET", "ASSET_URL_SECRET"):
+    for name in (
+        "DATABASE_URL",
+        "DARKROOM_ENV",
+        "JWT_SECRET",
+        "ASSET_URL_SECRET",
+        "WEBHOOK_SIGNING_KEY",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -62,7 +69,10 @@ def test_prod_refuses_the_development_asset_url_secret_naming_it() -> None:
 
 def test_prod_accepts_real_secrets() -> None:
     settings = gateway(
-        darkroom_env="prod", jwt_secret=REAL_JWT_SECRET, asset_url_secret=REAL_ASSET_SECRET
+        darkroom_env="prod",
+        jwt_secret=REAL_JWT_SECRET,
+        asset_url_secret=REAL_ASSET_SECRET,
+        webhook_signing_key=REAL_WEBHOOK_KEY,
     )
 
     assert settings.jwt_secret.get_secret_value() == REAL_JWT_SECRET
@@ -72,6 +82,7 @@ def test_prod_reads_real_secrets_from_the_environment(monkeypatch: pytest.Monkey
     monkeypatch.setenv("DARKROOM_ENV", "prod")
     monkeypatch.setenv("JWT_SECRET", REAL_JWT_SECRET)
     monkeypatch.setenv("ASSET_URL_SECRET", REAL_ASSET_SECRET)
+    monkeypatch.setenv("WEBHOOK_SIGNING_KEY", REAL_WEBHOOK_KEY)
 
     assert gateway().darkroom_env == "prod"
 

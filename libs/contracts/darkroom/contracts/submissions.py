@@ -20,10 +20,51 @@ from darkroom.contracts.catalog import (
 )
 from darkroom.contracts.jobtypes import Priority
 from darkroom.contracts.params import MAX_SEED, ChainStep
+from darkroom.contracts.webhooks import (
+    DEFAULT_WEBHOOK_EVENTS,
+    WebhookEventType,
+    WebhookSubscription,
+)
 
 # Every body: a misspelt field is a 422 naming it, and NaN or Infinity is never a number (Python's
 # json reads them, and no JSON answer can carry them back).
 REQUEST_BODY = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class WebhookOptions(BaseModel):
+    """Where to POST the job's events when they happen (Standard Webhooks, signed with the
+    caller's secret from `GET /v1/webhooks/secret`)."""
+
+    model_config = REQUEST_BODY
+
+    webhook_url: str | None = Field(
+        None,
+        max_length=2048,
+        json_schema_extra={"format": "uri"},
+        description="An http(s) URL on a public address (checked at submit and at each "
+        "delivery); its events are POSTed there, retried for a day until it answers 2xx.",
+    )
+    webhook_events: list[WebhookEventType] = Field(
+        default_factory=lambda: list(DEFAULT_WEBHOOK_EVENTS),
+        min_length=1,
+        max_length=9,
+        description="The event types sent; the terminal ones by default. `job.progress` is "
+        "sent at most once a second.",
+    )
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, url: str | None) -> str | None:
+        if url is not None and (problem := _url_problem(url)):
+            raise ValueError(problem)
+        return url
+
+    def webhook(self) -> WebhookSubscription | None:
+        """The subscription the job is stored with, if it asked for one."""
+        if self.webhook_url is None:
+            return None
+        events = tuple(dict.fromkeys(self.webhook_events))
+        return WebhookSubscription(url=self.webhook_url, events=events)
 
 
 class ImageOptions(BaseModel):
@@ -93,7 +134,7 @@ def _valid_steps(steps: list[ChainStep]) -> list[ChainStep]:
     return steps
 
 
-class CreateImageJob(ImageOptions):
+class CreateImageJob(ImageOptions, WebhookOptions):
     """Body of `POST /v1/jobs/image`. With `then`, the answer is a chain job: the image job, then
     each step as a job of its own, started when the step before it completes."""
 
@@ -116,7 +157,7 @@ class CreateImageJob(ImageOptions):
         return _valid_steps(steps)
 
 
-class CreateBatchJob(ImageOptions):
+class CreateBatchJob(ImageOptions, WebhookOptions):
     """Body of `POST /v1/jobs/batch`: one image job per prompt, with the shared options. With a
     `seed`, child i uses seed + i."""
 
@@ -166,7 +207,7 @@ class ImageRef(BaseModel):
 def _url_problem(url: str) -> str | None:
     """Why `url` is refused at submit (a worker could never fetch it, or it holds a secret)."""
     if not url.lower().startswith(("http://", "https://")):
-        return "only http and https URLs can be fetched"
+        return "only http and https URLs are allowed"
     if any(c <= " " or c == "\x7f" for c in url):
         return "not a valid URL: it holds a space or a control character"
     try:
@@ -184,7 +225,7 @@ def _url_problem(url: str) -> str | None:
     return None
 
 
-class CreateUpscaleJob(BaseModel):
+class CreateUpscaleJob(WebhookOptions):
     """Body of `POST /v1/jobs/upscale`: the output is exactly `scale` times the input's size."""
 
     model_config = REQUEST_BODY
@@ -200,7 +241,7 @@ class CreateUpscaleJob(BaseModel):
     _steps = field_validator("then")(_valid_steps)
 
 
-class CreateVideoJob(BaseModel):
+class CreateVideoJob(WebhookOptions):
     """Body of `POST /v1/jobs/video`: a prompt, input images, or both."""
 
     model_config = REQUEST_BODY

@@ -16,6 +16,8 @@ JOB_CONTROL = "jobs.control"
 BROKER_INCARNATION = "darkroom.incarnation"
 IMAGE_WORKER_GROUP = "image-worker"
 PROJECTOR_GROUP = "projector"
+WEBHOOKS_GROUP = "webhooks"
+WEBHOOKS_DLQ = "webhooks.dlq"
 
 
 DAY_MS = 24 * 3600 * 1000
@@ -120,6 +122,12 @@ class Topics(BaseModel):
     projector_group: str = Field(
         PROJECTOR_GROUP, description="Consumer group of the job projector."
     )
+    webhooks_group: str = Field(
+        WEBHOOKS_GROUP, description="Consumer group of the webhook senders."
+    )
+    webhooks_dlq: str = Field(
+        WEBHOOKS_DLQ, description="Webhook deliveries that gave up, keyed by job id."
+    )
     incarnation: str = Field(
         BROKER_INCARNATION,
         description="One partition whose first record names the log the stack runs on: a "
@@ -139,6 +147,8 @@ class Topics(BaseModel):
             events=f"{JOB_EVENTS}.{suffix}",
             control=f"{JOB_CONTROL}.{suffix}",
             projector_group=f"{PROJECTOR_GROUP}.{suffix}",
+            webhooks_group=f"{WEBHOOKS_GROUP}.{suffix}",
+            webhooks_dlq=f"{WEBHOOKS_DLQ}.{suffix}",
             incarnation=f"{BROKER_INCARNATION}.{suffix}",
         )
 
@@ -177,7 +187,7 @@ class Topics(BaseModel):
     def all_topics(self) -> list[str]:
         """Every topic the stack creates with the deployment's partitions (all but the marker)."""
         per_type = [t for job_type in WORKER_TYPES for t in self.of(job_type).all_topics()]
-        return [*per_type, self.events, self.control]
+        return [*per_type, self.events, self.control, self.webhooks_dlq]
 
     def specs(self) -> list[TopicSpec]:
         """Every topic the stack uses, with how it keeps its records."""
@@ -193,6 +203,12 @@ class Topics(BaseModel):
                 kind=TopicKind.LATEST,
                 retention_ms=week,
                 purpose="cancels and superseded runs",
+            ),
+            TopicSpec(
+                name=self.webhooks_dlq,
+                kind=TopicKind.LOG,
+                retention_ms=30 * DAY_MS,
+                purpose="webhook deliveries that gave up",
             ),
             TopicSpec(
                 name=self.incarnation,

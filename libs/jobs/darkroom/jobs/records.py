@@ -10,6 +10,7 @@ from typing import Any, Final
 
 from darkroom.contracts.events import JobEvent
 from darkroom.contracts.jobtypes import JobStatus, JobType
+from darkroom.contracts.webhooks import WebhookSubscription
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class NewJob:
     priority: str = "normal"
     parent_id: uuid.UUID | None = None
     run_id: uuid.UUID | None = None
+    webhook: WebhookSubscription | None = None  # where its events are POSTed, if anywhere
 
 
 @dataclass(frozen=True)

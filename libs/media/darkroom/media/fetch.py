@@ -56,7 +56,7 @@ class FetchFailed(Exception):
 
 
 @dataclass(frozen=True)
-class _Target:
+class CheckedURL:
     """One hop: the URL as given and the checked addresses to connect to instead of its host."""
 
     url: httpx.URL
@@ -68,19 +68,19 @@ async def fetch_url(url: str, policy: FetchPolicy, *, resolver: Resolver | None 
 
     Raises FetchRefused (do not retry) or FetchFailed (may be retried).
     """
-    resolve = resolver or _resolve_with_getaddrinfo
+    resolve = resolver or resolve_with_getaddrinfo
     try:
-        async with asyncio.timeout(policy.timeout_s), _client(policy) as client:
-            return await _follow(client, _parse(url), policy, resolve)
+        async with asyncio.timeout(policy.timeout_s), safe_client(policy) as client:
+            return await _follow(client, parse_url(url), policy, resolve)
     except (TimeoutError, httpx.TimeoutException) as exc:
         raise FetchFailed(f"fetching {url} took longer than {policy.timeout_s:g} s") from exc
     except httpx.TransportError as exc:
-        if _is_certificate_error(exc):
+        if is_certificate_error(exc):
             raise FetchRefused(f"the TLS certificate for {url} is not valid: {exc}") from exc
         raise FetchFailed(f"fetching {url} failed: {exc!r}") from exc
 
 
-def _client(policy: FetchPolicy) -> httpx.AsyncClient:
+def safe_client(policy: FetchPolicy, user_agent: str = USER_AGENT) -> httpx.AsyncClient:
     # No keep-alive: a pooled connection is keyed by IP, so a later hop to another name on the
     # same IP could reuse a TLS session verified for the first name.
     return httpx.AsyncClient(
@@ -89,7 +89,7 @@ def _client(policy: FetchPolicy) -> httpx.AsyncClient:
         timeout=httpx.Timeout(policy.timeout_s),
         limits=httpx.Limits(max_keepalive_connections=0),
         cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])),  # accepts no cookie
-        headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"},
+        headers={"User-Agent": user_agent, "Accept-Encoding": "identity"},
     )
 
 
@@ -97,8 +97,8 @@ async def _follow(
     client: httpx.AsyncClient, url: httpx.URL, policy: FetchPolicy, resolve: Resolver
 ) -> bytes:
     for _ in range(policy.max_redirects + 1):
-        target = await _check(url, policy, resolve)
-        response = await _send(client, target)
+        target = await check_url(url, policy, resolve)
+        response = await send_checked(client, target)
         try:
             if response.status_code in _REDIRECTS and "location" in response.headers:
                 url = _redirect(url, response.headers["location"])
@@ -110,7 +110,7 @@ async def _follow(
     raise FetchRefused(f"more than {policy.max_redirects} redirects, last to {url}")
 
 
-def _parse(url: str) -> httpx.URL:
+def parse_url(url: str) -> httpx.URL:
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL as exc:
@@ -126,12 +126,12 @@ def _parse(url: str) -> httpx.URL:
 
 def _redirect(url: httpx.URL, location: str) -> httpx.URL:
     try:
-        return _parse(str(url.join(location)))
+        return parse_url(str(url.join(location)))
     except httpx.InvalidURL as exc:
         raise FetchRefused(f"{url} redirected to an invalid URL {location!r}") from exc
 
 
-async def _check(url: httpx.URL, policy: FetchPolicy, resolve: Resolver) -> _Target:
+async def check_url(url: httpx.URL, policy: FetchPolicy, resolve: Resolver) -> CheckedURL:
     """Resolve the host and refuse unless every address is allowed."""
     host = url.host
     try:
@@ -149,7 +149,7 @@ async def _check(url: httpx.URL, policy: FetchPolicy, resolve: Resolver) -> _Tar
         )
         if problem:
             raise FetchRefused(f"refused: {ip}{where} is {problem}")
-    return _Target(url, addresses)
+    return CheckedURL(url, addresses)
 
 
 async def _resolve(resolve: Resolver, host: str, port: int) -> list[str]:
@@ -166,28 +166,35 @@ async def _resolve(resolve: Resolver, host: str, port: int) -> list[str]:
     return answer
 
 
-async def _resolve_with_getaddrinfo(host: str, port: int) -> list[str]:
+async def resolve_with_getaddrinfo(host: str, port: int) -> list[str]:
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-async def _send(client: httpx.AsyncClient, target: _Target) -> httpx.Response:
-    """Open a streamed GET to the first checked address that accepts a connection."""
+async def send_checked(
+    client: httpx.AsyncClient,
+    target: CheckedURL,
+    method: str = "GET",
+    content: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    """Open a streamed request to the first checked address that accepts a connection."""
     url = target.url
     # The IDNA (ASCII) form of the name, as the certificate carries it.
     extensions = {"sni_hostname": url.raw_host.decode("ascii")} if url.scheme == "https" else {}
     failure: httpx.ConnectError | None = None
     for ip in target.addresses:
         request = client.build_request(
-            "GET",
+            method,
             url.copy_with(host=str(ip)),
-            headers={"Host": url.netloc.decode("ascii")},
+            content=content,
+            headers={**(headers or {}), "Host": url.netloc.decode("ascii")},
             extensions=extensions,
         )
         try:
             return await client.send(request, stream=True)
         except httpx.ConnectError as exc:
-            if _is_certificate_error(exc):
+            if is_certificate_error(exc):
                 raise
             failure = exc
     raise FetchFailed(f"could not connect to {url.host}: {failure!r}") from failure
@@ -219,7 +226,7 @@ async def _read_body(response: httpx.Response, max_bytes: int, url: httpx.URL) -
     return bytes(body)
 
 
-def _is_certificate_error(exc: BaseException) -> bool:
+def is_certificate_error(exc: BaseException) -> bool:
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, ssl.SSLCertVerificationError):

@@ -23,6 +23,7 @@ HTTP_PORTS = {
     "darkroom-image-worker": ("IMAGE_WORKER_PORT", 8010),
     "darkroom-upscale-worker": ("UPSCALE_WORKER_PORT", 8012),
     "darkroom-video-worker": ("VIDEO_WORKER_PORT", 8013),
+    "darkroom-webhooks": ("WEBHOOKS_PORT", 8014),
 }
 TIMEOUT_S = 3.0
 

@@ -19,7 +19,7 @@ from darkroom.gateway.errors import (
     UploadRejected,
     WrongTokenScope,
 )
-from darkroom.gateway.routes import assets, health, jobs, models, tokens, uploads
+from darkroom.gateway.routes import assets, health, jobs, models, tokens, uploads, webhooks
 from darkroom.gateway.settings import GatewaySettings
 from darkroom.gateway.sweeper.backlog import RequestBacklog
 from darkroom.gateway.sweeper.loop import Sweeper, run_sweeper
@@ -64,7 +64,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         description="Submit AI media jobs, read their status, list them.",
         max_body_size=settings.max_body_bytes,
     )
-    for router in (jobs.router, models.router, tokens.router, assets.router, health.router):
+    routers = (jobs.router, webhooks.router, models.router, tokens.router, assets.router)
+    for router in (*routers, health.router):
         app.include_router(router)
     app.include_router(uploads.router, max_body_size=uploads.body_limit(settings))
     add_edge_handlers(app)

@@ -7,6 +7,7 @@ from typing import Self
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
 from darkroom.gateway.sweeper.settings import SweeperSettings
+from darkroom.gateway.webhooks.settings import WebhookTargetSettings
 from darkroom.runtime.auth import DEFAULT_PRIORITY_CLAIM
 from darkroom.runtime.inputs import InputSettings
 from darkroom.runtime.settings import (
@@ -30,6 +31,7 @@ class GatewaySettings(
     SweeperSettings,
     InputSettings,
     NotifierAddress,
+    WebhookTargetSettings,
 ):
     """The HTTP API. It listens on GATEWAY_HOST:GATEWAY_PORT (`GatewayAddress`, through
     `StorageSettings`)."""

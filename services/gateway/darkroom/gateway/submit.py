@@ -37,6 +37,7 @@ from darkroom.contracts.params import (
     VideoParams,
 )
 from darkroom.contracts.topics import Topics
+from darkroom.contracts.webhooks import WebhookSubscription
 from darkroom.gateway.errors import PriorityNotAllowed
 from darkroom.gateway.input_costs import resolve_upscale_input, resolve_video_inputs
 from darkroom.jobs.plans.submit import QUEUED_SEQ, JobSpec, new_job
@@ -65,13 +66,14 @@ class Accepted:
 
 @dataclass(frozen=True)
 class Submission:
-    """What every submit shares: who, where to, when, under which trace."""
+    """What every submit shares: who, where to, when, under which trace, which webhook."""
 
     user: Principal
     writer: JobWriter
     topics: Topics
     now: datetime = field(default_factory=utcnow)
     trace: TraceContext | None = field(default_factory=current_trace)
+    webhook: WebhookSubscription | None = None  # the submitted job's (not its children's)
 
     def write(
         self,
@@ -96,6 +98,7 @@ class Submission:
             priority=priority,
             parent_id=parent_id,
             trace=self.trace,
+            webhook=self.webhook if parent_id is None else None,
         )
         return new_job(spec, self.topics, created_at or self.now)
 
@@ -152,7 +155,7 @@ async def submit_image_job(
     body: CreateImageJob, user: Principal, writer: JobWriter, topics: Topics, model: str
 ) -> Accepted:
     """An image job; with `then`, a chain whose first step is the image job."""
-    submission = Submission(user, writer, topics)
+    submission = Submission(user, writer, topics, webhook=body.webhook())
     params = resolve_params(body, body.prompt, model)
     if body.then:
         return await submission.chain(JobType.IMAGE, params, body.then, body.priority)
@@ -168,7 +171,7 @@ async def submit_upscale_job(
     limits: JobInputLimits = JobInputLimits(),
 ) -> Accepted:
     """An upscale job; with `then`, a chain whose first step is the upscale job."""
-    submission = Submission(user, writer, topics)
+    submission = Submission(user, writer, topics, webhook=body.webhook())
     source = await resolve_upscale_input(body, user, store, limits)
     params = UpscaleParams(input=source, scale=body.scale, format=body.format)
     if body.then:
@@ -196,14 +199,16 @@ async def submit_video_job(
         height=height,
         seed=_seed(body.seed),
     )
-    return await Submission(user, writer, topics).one(JobType.VIDEO, params, body.priority)
+    return await Submission(user, writer, topics, webhook=body.webhook()).one(
+        JobType.VIDEO, params, body.priority
+    )
 
 
 async def submit_batch_job(
     body: CreateBatchJob, user: Principal, writer: JobWriter, topics: Topics, model: str
 ) -> Accepted:
     """The batch and its children in one transaction: all of them are accepted, or none."""
-    submission = Submission(user, writer, topics)
+    submission = Submission(user, writer, topics, webhook=body.webhook())
     base_seed = _seed(body.seed)
     children = [
         resolve_params(body, prompt, model, (base_seed + index) % (MAX_SEED + 1))

@@ -11,6 +11,7 @@ from darkroom.contracts.events import JobQueued
 from darkroom.contracts.jobtypes import JobType, Priority
 from darkroom.contracts.params import JobParams
 from darkroom.contracts.topics import Topics
+from darkroom.contracts.webhooks import WebhookSubscription
 from darkroom.jobs.messages import event_message, request_message
 from darkroom.jobs.numbering import EventNumbering, JobIdentity
 from darkroom.jobs.records import NewJob, NewJobPlan
@@ -29,6 +30,7 @@ class JobSpec:
     priority: Priority
     parent_id: uuid.UUID | None = None
     trace: TraceContext | None = None
+    webhook: WebhookSubscription | None = None
 
 
 def new_job(spec: JobSpec, topics: Topics, now: datetime) -> NewJobPlan:
@@ -66,5 +68,6 @@ def new_job(spec: JobSpec, topics: Topics, now: datetime) -> NewJobPlan:
         priority=spec.priority.value,
         parent_id=spec.parent_id,
         run_id=run,
+        webhook=spec.webhook,
     )
     return NewJobPlan(job, (queued,), tuple(messages))

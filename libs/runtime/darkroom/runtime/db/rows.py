@@ -19,6 +19,18 @@ def record_from_row(row: Any) -> JobRecord:
     return JobRecord(**values)
 
 
+def subscription_row(job: NewJob) -> dict[str, Any]:
+    """The webhook subscription of a new job that has one."""
+    assert job.webhook is not None
+    return {
+        "job_id": str(job.job_id),
+        "user_id": job.user_id,
+        "url": job.webhook.url,
+        "events": list(job.webhook.events),
+        "created_at": job.created_at,
+    }
+
+
 def new_job_row(job: NewJob) -> dict[str, Any]:
     return {
         "job_id": str(job.job_id),

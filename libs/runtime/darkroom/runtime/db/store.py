@@ -25,8 +25,14 @@ from darkroom.runtime.db.engine import OUTBOX_CHANNEL, Database
 from darkroom.runtime.db.history import EventHistory
 from darkroom.runtime.db.outbox import OutboxStore
 from darkroom.runtime.db.projection import apply_changes, hold_history_lock
-from darkroom.runtime.db.rows import event_row, new_job_row, outbox_row, record_from_row
-from darkroom.runtime.db.tables import job_events, jobs, outbox
+from darkroom.runtime.db.rows import (
+    event_row,
+    new_job_row,
+    outbox_row,
+    record_from_row,
+    subscription_row,
+)
+from darkroom.runtime.db.tables import job_events, jobs, outbox, webhook_subscriptions
 from darkroom.runtime.db.uploads import UploadStore
 
 Decide = Callable[[JobRecord], Plan]
@@ -65,6 +71,8 @@ class JobStore:
 
     async def _insert_jobs(self, conn: AsyncConnection, plans: Sequence[NewJobPlan]) -> None:
         await conn.execute(insert(jobs), [new_job_row(p.job) for p in plans])
+        if webhooks := [subscription_row(p.job) for p in plans if p.job.webhook]:
+            await conn.execute(insert(webhook_subscriptions), webhooks)
         event_rows = [event_row(e) for p in plans for e in p.events]
         if event_rows:
             if self._lock:

@@ -1,5 +1,6 @@
 """The tables: jobs (a projection of the events), job_events (durable history), outbox, leases,
-broker_incarnations, uploads."""
+broker_incarnations, uploads, and the webhooks' subscriptions, deliveries, attempts and disabled
+receivers."""
 
 from sqlalchemy import (
     JSON,
@@ -107,4 +108,62 @@ uploads = Table(
     Column("bytes", Integer, nullable=False),
     Column("sha256", String(64), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+)
+
+# A job's webhook (`webhook_url`, `webhook_events`), written with the job.
+webhook_subscriptions = Table(
+    "webhook_subscriptions",
+    metadata,
+    Column("job_id", String(36), primary_key=True),
+    Column("user_id", String(200), nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("events", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# One accepted event to send to a job's webhook; `webhook_id` is the same on every attempt.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("webhook_id", String(64), primary_key=True),
+    Column("job_id", String(36), nullable=False),
+    Column("user_id", String(200), nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("event_id", String(36), nullable=False),
+    Column("event_type", String(32), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("next_attempt_at", UTCDateTime),
+    # The sender that claimed it, until when: another takes it over once the claim has expired.
+    Column("claim_id", String(36)),
+    Column("claimed_until", UTCDateTime),
+    Column("finished_at", UTCDateTime),
+)
+Index(None, webhook_deliveries.c.status, webhook_deliveries.c.next_attempt_at)
+Index(None, webhook_deliveries.c.job_id, webhook_deliveries.c.created_at)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("webhook_id", String(64), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("duration_ms", Integer),
+    Column("status_code", Integer),
+    Column("error", Text),
+)
+Index(None, webhook_attempts.c.webhook_id, webhook_attempts.c.attempt)
+
+# A receiver that answered 410 Gone: no more deliveries to it for the jobs submitted before.
+webhook_disabled = Table(
+    "webhook_disabled",
+    metadata,
+    Column("user_id", String(200), primary_key=True),
+    Column("url_sha256", String(64), primary_key=True),
+    Column("url", String(2048), nullable=False),
+    Column("disabled_at", UTCDateTime, nullable=False),
 )

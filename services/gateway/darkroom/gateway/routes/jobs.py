@@ -34,6 +34,7 @@ from darkroom.gateway.submit import (
     submit_video_job,
 )
 from darkroom.gateway.views import job_view
+from darkroom.gateway.webhooks.destination import check_webhook_url
 from darkroom.runtime.auth import Principal
 from darkroom.runtime.db import JobRecord, JobStore
 from darkroom.runtime.db.cursor import Cursor
@@ -88,6 +89,7 @@ async def create_image_job(
     body: CreateImageJob, user: CurrentUser, services: ServicesDep, response: Response
 ) -> JobAccepted:
     """With `then`, the answer is a chain job (`type: chain`) whose children are the steps."""
+    await check_webhook_url(body, services.settings.webhook_policy)
     model = image_model(services.providers, body)
     accepted = await submit_image_job(body, user, services.writer, services.settings.topics, model)
     return _answer(accepted, services, response)
@@ -101,6 +103,7 @@ async def create_upscale_job(
 ) -> JobAccepted:
     """The output is exactly `scale` times the input's size. An input asset must be yours (422
     otherwise); a URL is fetched by the worker, public addresses only."""
+    await check_webhook_url(body, services.settings.webhook_policy)
     settings = services.settings
     accepted = await submit_upscale_job(
         body, user, services.writer, services.store, settings.topics, settings.job_input_limits
@@ -113,6 +116,7 @@ async def create_video_job(
     body: CreateVideoJob, user: CurrentUser, services: ServicesDep, response: Response
 ) -> JobAccepted:
     """An H.264 MP4 and a poster image, from a prompt, input images, or both."""
+    await check_webhook_url(body, services.settings.webhook_policy)
     settings = services.settings
     accepted = await submit_video_job(
         body, user, services.writer, services.store, settings.topics, settings.job_input_limits
@@ -128,6 +132,7 @@ async def create_batch_job(
 ) -> JobAccepted:
     """One child image job per prompt; the batch ends when every child has ended: `completed`,
     `completed_with_errors` (listing the children that did not complete) or `failed`."""
+    await check_webhook_url(body, services.settings.webhook_policy)
     model = image_model(services.providers, body)
     accepted = await submit_batch_job(body, user, services.writer, services.settings.topics, model)
     return _answer(accepted, services, response)
