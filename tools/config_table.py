@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from pydantic_settings import BaseSettings
 
 from darkroom.gateway.settings import GatewaySettings, ProjectorSettings, RelaySettings
+from darkroom.gateway.webhooks.settings import WebhookSettings
 from darkroom.image_worker.settings import ImageWorkerSettings
 from darkroom.notifier.settings import NotifierSettings
 from darkroom.runtime.db.migrate import MigrateSettings
@@ -26,6 +27,7 @@ SERVICES: dict[str, type[BaseSettings]] = {
     "gateway": GatewaySettings,
     "relay": RelaySettings,
     "projector": ProjectorSettings,
+    "webhooks": WebhookSettings,
     "image-worker": ImageWorkerSettings,
     "upscale-worker": UpscaleWorkerSettings,
     "video-worker": VideoWorkerSettings,

@@ -12,13 +12,22 @@ import io
 import signal
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import httpx
 import pytest
 from PIL import Image
 
 from tests.e2e.client import submit, wait_for_status
-from tests.fixtures import fake_bfl, fake_openai, fake_replicate
+from tests.fixtures import (
+    fake_bfl,
+    fake_comfyui,
+    fake_fal,
+    fake_google,
+    fake_openai,
+    fake_replicate,
+    fake_runpod,
+)
 from tests.fixtures.plugins import install_example_plugin
 from tests.fixtures.procs import SERVICES, Stack
 from tests.fixtures.tokens import auth
@@ -26,8 +35,26 @@ from tests.fixtures.tokens import auth
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
 ACME_KEY = "acme-key-4f7c1b2e9d"
-KEYS = (ACME_KEY, fake_openai.API_KEY, fake_bfl.API_KEY, fake_replicate.API_TOKEN)
-Servers = tuple[fake_openai.FakeOpenAI, fake_bfl.FakeBfl, fake_replicate.FakeReplicate]
+KEYS = (
+    ACME_KEY,
+    fake_openai.API_KEY,
+    fake_bfl.API_KEY,
+    fake_replicate.API_TOKEN,
+    fake_google.API_KEY,
+    fake_fal.API_KEY,
+    fake_runpod.API_KEY,
+)
+
+
+@dataclass(frozen=True)
+class Servers:
+    openai: fake_openai.FakeOpenAI
+    bfl: fake_bfl.FakeBfl
+    replicate: fake_replicate.FakeReplicate
+    google: fake_google.FakeGoogle
+    fal: fake_fal.FakeFal
+    runpod: fake_runpod.FakeRunpod
+    comfyui: fake_comfyui.FakeComfyui
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +63,12 @@ def servers() -> Iterator[Servers]:
         fake_openai.serve_fake_openai(),
         fake_bfl.serve_fake_bfl(),
         fake_replicate.serve_fake_replicate(),
+        fake_google.serve_fake_google(),
+        fake_fal.serve_fake_fal(),
+        fake_runpod.serve_fake_runpod(),
+        fake_comfyui.serve_fake_comfyui(),
     )
-    yield next(running[0]), next(running[1]), next(running[2])
+    yield Servers(*(next(server) for server in running))  # type: ignore[arg-type]
     for server in running:
         server.close()
 
@@ -48,7 +79,6 @@ def stack(
     tmp_path_factory: pytest.TempPathFactory,
     servers: Servers,
 ) -> Iterator[Stack]:
-    openai, bfl, replicate = servers
     workdir = tmp_path_factory.mktemp("providers")
     plugins = install_example_plugin(workdir / "plugins")
     stack = Stack.configure(
@@ -58,13 +88,24 @@ def stack(
         PYTHONPATH=str(plugins),
         ACME_API_KEY=ACME_KEY,
         OPENAI_API_KEY=fake_openai.API_KEY,
-        OPENAI_BASE_URL=openai.url,
+        OPENAI_BASE_URL=servers.openai.url,
         BFL_API_KEY=fake_bfl.API_KEY,
-        BFL_BASE_URL=bfl.url,
+        BFL_BASE_URL=servers.bfl.url,
         BFL_POLL_INTERVAL_S="0.05",
         REPLICATE_API_TOKEN=fake_replicate.API_TOKEN,
-        REPLICATE_BASE_URL=replicate.url,
+        REPLICATE_BASE_URL=servers.replicate.url,
         REPLICATE_POLL_INTERVAL_S="0.05",
+        GOOGLE_API_KEY=fake_google.API_KEY,
+        GOOGLE_BASE_URL=servers.google.url,
+        FAL_KEY=fake_fal.API_KEY,
+        FAL_QUEUE_URL=servers.fal.url,
+        FAL_POLL_INTERVAL_S="0.05",
+        RUNPOD_API_KEY=fake_runpod.API_KEY,
+        RUNPOD_ENDPOINT_ID=fake_runpod.ENDPOINT_ID,
+        RUNPOD_BASE_URL=servers.runpod.url,
+        RUNPOD_POLL_INTERVAL_S="0.05",
+        COMFYUI_URL=servers.comfyui.url,
+        COMFYUI_POLL_INTERVAL_S="0.05",
         INPUT_FETCH_ALLOW_LOOPBACK="true",  # the providers' result URLs are on this machine
     )
     stack.migrate()
@@ -85,7 +126,7 @@ async def test_the_catalog_lists_every_installed_provider_configured(stack: Stac
         answer = await http.get(f"{stack.gateway_url}/v1/models", headers=auth(user()))
     providers = {p["name"]: p for p in answer.json()["providers"]}
     assert {name: p["configured"] for name, p in providers.items()} == dict.fromkeys(
-        ("acme", "bfl", "local", "openai", "replicate"), True
+        ("acme", "bfl", "comfyui", "fal", "google", "local", "openai", "replicate", "runpod"), True
     )
     assert providers["openai"]["models"][0]["name"] == "gpt-image-1"
     assert providers["acme"]["models"][0]["cost_usd"] == 0.01
@@ -133,7 +174,7 @@ async def test_openai_jobs_complete_at_the_models_size_and_a_refusal_fails_the_j
         failed = await wait_for_status(http, refused["status_url"], owner, "failed")
     assert [(a["width"], a["height"]) for a in done["assets"]] == [(1536, 1024)] * 2
     assert Image.open(io.BytesIO(picture)).size == (1536, 1024)
-    assert servers[0].received[0].body["size"] == "1536x1024"
+    assert servers.openai.received[0].body["size"] == "1536x1024"
     assert failed["error"]["code"] == "content_refused"
     assert "safety system" in failed["error"]["message"]
 
@@ -141,7 +182,7 @@ async def test_openai_jobs_complete_at_the_models_size_and_a_refusal_fails_the_j
 async def test_bfl_jobs_complete_with_the_downloaded_result_and_moderation_fails_the_job(
     stack: Stack, servers: Servers
 ) -> None:
-    owner, bfl = user(), servers[1]
+    owner, bfl = user(), servers.bfl
     async with httpx.AsyncClient(timeout=30) as http:
         job = await submit(http, stack.gateway_url, owner, provider="bfl", aspect_ratio="4:3")
         done = await wait_for_status(http, job["status_url"], owner, "completed")
@@ -159,7 +200,7 @@ async def test_bfl_jobs_complete_with_the_downloaded_result_and_moderation_fails
 async def test_replicate_jobs_complete_from_their_prediction_and_a_safety_failure_fails_the_job(
     stack: Stack, servers: Servers
 ) -> None:
-    owner, replicate = user(), servers[2]
+    owner, replicate = user(), servers.replicate
     async with httpx.AsyncClient(timeout=30) as http:
         job = await submit(
             http, stack.gateway_url, owner, provider="replicate", aspect_ratio="16:9"
@@ -174,3 +215,36 @@ async def test_replicate_jobs_complete_from_their_prediction_and_a_safety_failur
     assert not done["assets"][0]["url"].startswith(replicate.url)
     assert failed["error"]["code"] == "content_refused"
     assert "NSFW content detected" in failed["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("provider", "model", "refusal", "code", "words"),
+    [
+        (
+            "google",
+            "gemini-2.5-flash-image",
+            "a forbidden scene",
+            "content_refused",
+            "IMAGE_SAFETY",
+        ),
+        ("fal", "fal-ai/flux/schnell", "a forbidden scene", "content_refused", "safety checker"),
+        ("runpod", "endpoint", "a forbidden scene", "content_refused", "NSFW content detected"),
+        ("comfyui", "workflow", "a crash", "invalid_input", "KSampler"),
+    ],
+)
+async def test_each_other_provider_completes_a_job_and_fails_one_with_its_own_words(
+    stack: Stack, servers: Servers, provider: str, model: str, refusal: str, code: str, words: str
+) -> None:
+    owner = user()
+    async with httpx.AsyncClient(timeout=30) as http:
+        job = await submit(http, stack.gateway_url, owner, provider=provider, aspect_ratio="16:9")
+        done = await wait_for_status(http, job["status_url"], owner, "completed")
+        picture = (await http.get(done["assets"][0]["url"])).content
+        refused = await submit(http, stack.gateway_url, owner, prompt=refusal, provider=provider)
+        failed = await wait_for_status(http, refused["status_url"], owner, "failed")
+    assert done["params"]["model"] == model
+    size = (done["assets"][0]["width"], done["assets"][0]["height"])
+    assert size == (1344, 768) and Image.open(io.BytesIO(picture)).size == size
+    assert not done["assets"][0]["url"].startswith(getattr(servers, provider).url)
+    assert failed["error"]["code"] == code
+    assert words in failed["error"]["message"]

@@ -182,3 +182,43 @@ def test_the_grant_is_read_from_the_claim_priority_claim_names(
         )
 
     assert (ours.status_code, granted.status_code) == (403, 202)
+
+
+@pytest.mark.parametrize(
+    ("extra", "loc", "words"),
+    [
+        ({"webhook_url": "ftp://hooks.example.com/x"}, "webhook_url", "only http and https"),
+        ({"webhook_url": "https://u:p@hooks.example.com/"}, "webhook_url", "user name or password"),
+        ({"webhook_url": "http://10.0.0.7/hook"}, "webhook_url", "private"),
+        ({"webhook_url": "http://169.254.169.254/latest"}, "webhook_url", "169.254.169.254"),
+        ({"webhook_url": "http://[::1]:8080/hook"}, "webhook_url", "loopback"),
+        (
+            {"webhook_url": "http://93.184.215.14/h", "webhook_events": ["job.done"]},
+            "webhook_events",
+            "job.completed",
+        ),
+    ],
+)
+def test_a_webhook_that_could_never_be_delivered_is_a_422_naming_the_field(
+    gw: RunningGateway, extra: dict[str, Any], loc: str, words: str
+) -> None:
+    response = gw.client.post("/v1/jobs/image", json=BODY | extra, headers=auth(random_user()))
+
+    assert response.status_code == 422, response.text
+    [error] = response.json()["detail"]
+    assert error["loc"][:2] == ["body", loc] and words in error["msg"], error
+
+
+def test_a_job_with_a_public_webhook_is_accepted_and_lists_no_delivery_yet(
+    gw: RunningGateway,
+) -> None:
+    owner = random_user()
+    body = BODY | {"webhook_url": "http://93.184.215.14/hook", "webhook_events": ["job.failed"]}
+    accepted = gw.client.post("/v1/jobs/image", json=body, headers=auth(owner))
+    assert accepted.status_code == 202, accepted.text
+    job = accepted.json()["job_id"]
+
+    mine = gw.client.get(f"/v1/jobs/{job}/deliveries", headers=auth(owner))
+    theirs = gw.client.get(f"/v1/jobs/{job}/deliveries", headers=auth(random_user()))
+    assert (mine.status_code, mine.json()) == (200, {"job_id": job, "deliveries": []})
+    assert theirs.status_code == 404

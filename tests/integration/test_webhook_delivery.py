@@ -106,7 +106,9 @@ async def test_a_receiver_failing_twice_gets_one_signed_delivery_three_times(
             encode_event(done)
         )
     (view,) = await deliveries_of(sender.store.db, job_id)
-    assert view.webhook_id == attempts[0].headers["webhook-id"] and view.event_type == "job.completed"
+    assert (
+        view.webhook_id == attempts[0].headers["webhook-id"] and view.event_type == "job.completed"
+    )
     assert [(a.attempt, a.status_code) for a in view.attempts] == [(1, 500), (2, 500), (3, 200)]
     assert view.attempts[0].error == "answered 500: ok" and view.attempts[2].error is None
     assert all(a.duration_ms is not None for a in view.attempts)

@@ -41,7 +41,8 @@ def test_a_provider_is_configured_once_its_settings_are_given(
 
     configured = {v.name: v.configured for v in registry.views}
     assert configured == {
-        "acme": True, "bfl": False, "local": True, "openai": False, "replicate": False,
+        "acme": True, "bfl": False, "comfyui": False, "fal": False, "google": False,
+        "local": True, "openai": False, "replicate": False, "runpod": False,
     }  # fmt: skip
     assert registry.choose(JobType.IMAGE, "acme", None).name == "flat-1"
     assert set(registry.build(JobType.IMAGE)) == {"acme", "local"}  # no keys for the others

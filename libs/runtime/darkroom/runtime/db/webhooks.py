@@ -168,6 +168,25 @@ class WebhookStore:
             value: datetime | None = (await conn.execute(query)).scalar()
         return value
 
+    async def redrive(self, webhook_id: str, now: datetime) -> bool:
+        """Make a failed delivery pending again, with a new retry window; False if it is not
+        failed (or unknown)."""
+        async with self.db.write() as conn:
+            changed = await conn.execute(
+                update(_deliveries)
+                .where(
+                    _deliveries.c.webhook_id == webhook_id,
+                    _deliveries.c.status == DeliveryStatus.FAILED.value,
+                )
+                .values(
+                    status=DeliveryStatus.PENDING.value,
+                    created_at=now,
+                    next_attempt_at=now,
+                    finished_at=None,
+                )
+            )
+        return bool(changed.rowcount == 1)
+
     async def disable(self, user_id: str, url: str, at: datetime) -> None:
         """The receiver answered 410 Gone at `at`."""
         row = {"user_id": user_id, "url_sha256": _url_hash(url), "url": url, "disabled_at": at}

@@ -22,6 +22,7 @@ from pathlib import Path
 BIN = Path(sys.executable).parent
 SERVICES = ("relay", "projector", "image-worker", "notifier", "gateway")
 MEDIA_WORKERS = ("upscale-worker", "video-worker")  # started by the tests of those job types
+OPTIONAL = (*MEDIA_WORKERS, "webhooks")  # started by the tests and benchmarks that use them
 READY_PATHS = {
     "gateway": "/readyz",
     "notifier": "/readyz",
@@ -29,6 +30,7 @@ READY_PATHS = {
     "upscale-worker": "/healthz",
     "video-worker": "/healthz",
     "projector": "/healthz",
+    "webhooks": "/readyz",
 }
 # Set by the stack itself or derived by the services from the ports: never inherited.
 NOT_INHERITED = ("DATABASE_", "S3_", "STORAGE_", "PUBLIC_BASE_URL", "NOTIFIER_PUBLIC_URL")
@@ -89,7 +91,7 @@ class Stack:
         cls, workdir: Path, kafka: str, suffix: str, database_url: str | None = None, **extra: str
     ) -> Stack:
         ports = {name: free_port() for name in ("gateway", "notifier", "projector")}
-        ports.update({name: free_port() for name in ("image-worker", *MEDIA_WORKERS)})
+        ports.update({name: free_port() for name in ("image-worker", *OPTIONAL)})
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(NOT_INHERITED)},
             "DARKROOM_ENV": "test",
@@ -106,6 +108,7 @@ class Stack:
             "UPSCALE_WORKER_PORT": str(ports["upscale-worker"]),
             "VIDEO_WORKER_PORT": str(ports["video-worker"]),
             "PROJECTOR_PORT": str(ports["projector"]),
+            "WEBHOOKS_PORT": str(ports["webhooks"]),
             "LOCAL_PROVIDER_STEP_DELAY_S": "0",
             **extra,
         }

@@ -260,7 +260,7 @@ class JobConsumer:
     async def _handle_until_emitted(self, record: ConsumerRecord) -> None:
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type(EmitFailed),
-            wait=wait_exponential_jitter(multiplier=0.2, max=10, jitter=0.2),
+            wait=wait_exponential_jitter(initial=0.2, max=10, jitter=0.2),
             before_sleep=lambda state: logger.warning(
                 "emitting failed at %s[%d]@%d, trying again: %s",
                 record.topic,

@@ -1,11 +1,12 @@
 """`darkroom-dead-letters`: list a job type's dead letters, or send them back. Wiring only.
 
-    darkroom-dead-letters list   [--type image]
-    darkroom-dead-letters replay [--type image] [--job ID ...] [--raw] [--dry-run]
+    darkroom-dead-letters list   [--type image | --webhooks]
+    darkroom-dead-letters replay [--type image | --webhooks] [--job ID ...] [--raw] [--dry-run]
 
 `replay` queues each failed job of a letter again (a new series of attempts, `job.requeued`);
 `--job` limits it to those jobs; `--raw` also re-publishes letters that are not requests, as they
-are, to the topic they came from; `--dry-run` only says what it would do.
+are, to the topic they came from; `--dry-run` only says what it would do. With `--webhooks`,
+the webhook deliveries that gave up (`webhooks.dlq`): `replay` makes each pending again.
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ import sys
 import uuid
 from collections.abc import Sequence
 
+from darkroom.contracts.envelope import utcnow
 from darkroom.contracts.jobtypes import WORKER_TYPES, JobType
 from darkroom.gateway.dead_letters import read_dead_letters, replay_all
 from darkroom.gateway.settings import DeadLetterSettings
+from darkroom.gateway.webhooks.redrive import describe, redrive_all, webhook_letter
 from darkroom.runtime.db import JobStore, open_database
+from darkroom.runtime.db.webhooks import WebhookStore
 from darkroom.runtime.kafka import make_producer, message_sender, start_producer
 from darkroom.runtime.kafka_connection import client_options
 from darkroom.runtime.serving import configure_process
@@ -41,6 +45,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         choices=list(WORKER_TYPES),
         help="whose dead-letter topic: image (default), upscale, variants or video",
     )
+    parser.add_argument(
+        "--webhooks", action="store_true", help="the webhook deliveries that gave up instead"
+    )
     parser.add_argument("--job", type=uuid.UUID, action="append", help="only this job (repeat)")
     parser.add_argument("--raw", action="store_true", help="re-publish non-requests as they are")
     parser.add_argument("--dry-run", action="store_true", help="say what replay would do")
@@ -48,7 +55,27 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+async def webhooks(settings: DeadLetterSettings, args: argparse.Namespace) -> int:
+    topic = settings.topics.webhooks_dlq
+    letters = await read_dead_letters(client_options(settings), topic, args.idle_s)
+    if args.job:
+        wanted = set(args.job)
+        letters = [x for x in letters if (w := webhook_letter(x)) and w.job_id in wanted]
+    out(f"{len(letters)} dead letter(s) on {topic}")
+    if args.command == "list":
+        out(*(describe(letter) for letter in letters))
+        return 0
+    db = open_database(settings)
+    try:
+        out(*await redrive_all(letters, WebhookStore(db), utcnow(), dry_run=args.dry_run))
+    finally:
+        await db.dispose()
+    return 0
+
+
 async def main(settings: DeadLetterSettings, args: argparse.Namespace) -> int:
+    if args.webhooks:
+        return await webhooks(settings, args)
     topic = settings.topics.dead_letters(args.type)
     letters = await read_dead_letters(client_options(settings), topic, args.idle_s)
     if args.job:

@@ -18,6 +18,11 @@ depends_on = None
 
 
 def upgrade() -> None:
+    _subscriptions_and_deliveries()
+    _attempts_and_disabled()
+
+
+def _subscriptions_and_deliveries() -> None:
     op.create_table(
         "webhook_subscriptions",
         sa.Column("job_id", sa.String(36), primary_key=True),
@@ -52,6 +57,9 @@ def upgrade() -> None:
     op.create_index(
         "ix_webhook_deliveries_job_id_created_at", "webhook_deliveries", ["job_id", "created_at"]
     )
+
+
+def _attempts_and_disabled() -> None:
     op.create_table(
         "webhook_attempts",
         sa.Column("id", BigId, primary_key=True, autoincrement=True),
