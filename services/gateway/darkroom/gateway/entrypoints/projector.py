@@ -3,11 +3,10 @@ batch and chain parents that follow their children. Wiring only."""
 
 from __future__ import annotations
 
-import json
 import logging
 
 from faststream import AckPolicy
-from faststream.asgi import AsgiFastStream, AsgiResponse, HttpHandler, get, make_ping_asgi
+from faststream.asgi import AsgiFastStream, HttpHandler, make_ping_asgi
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.subscriber.usecase import BatchSubscriber
@@ -17,6 +16,7 @@ from darkroom.gateway.settings import ProjectorSettings
 from darkroom.runtime.broker_watch import BrokerNotReady, BrokerWatch, LogCheck, Watching
 from darkroom.runtime.db import JobStore, open_database
 from darkroom.runtime.kafka import LogStartOnAssign, ensure_topics, make_broker, raw_batch
+from darkroom.runtime.readiness import answering, consuming, readiness
 from darkroom.runtime.serving import configure_process, serve
 
 logger = logging.getLogger("darkroom.projector")
@@ -89,23 +89,14 @@ def ready(broker: KafkaBroker, subscriber: BatchSubscriber, watch: BrokerWatch) 
     """`/readyz`: the event consumer runs and the broker answers, with the log the projector
     reads (503 saying why, if not)."""
 
-    def answer(status: int, text: str) -> AsgiResponse:
-        body = json.dumps({"status": text}).encode()
-        return AsgiResponse(body, status, headers={"content-type": "application/json"})
-
-    @get(include_in_schema=False)
-    async def readyz(scope: object) -> AsgiResponse:
-        if not subscriber.running or any(t.done() for t in subscriber.tasks):
-            return answer(503, "the event consumer stopped")
+    async def same_log() -> str | None:
         try:
             await watch.check()
         except BrokerNotReady as exc:
-            return answer(503, str(exc))
-        if not await broker.ping(5):
-            return answer(503, "the broker does not answer")
-        return answer(200, "ready")
+            return str(exc)
+        return None
 
-    return readyz
+    return readiness(consuming(subscriber, "event consumer"), same_log, answering(broker))
 
 
 def run() -> None:

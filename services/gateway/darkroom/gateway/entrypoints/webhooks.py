@@ -4,12 +4,11 @@ group), and the dispatcher that sends them. Wiring only."""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from contextlib import suppress
 
 from faststream import AckPolicy
-from faststream.asgi import AsgiFastStream, AsgiResponse, HttpHandler, get, make_ping_asgi
+from faststream.asgi import AsgiFastStream, HttpHandler, make_ping_asgi
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.subscriber.usecase import BatchSubscriber
@@ -21,6 +20,7 @@ from darkroom.gateway.webhooks.settings import WebhookSettings
 from darkroom.runtime.db import open_database
 from darkroom.runtime.db.webhooks import WebhookStore
 from darkroom.runtime.kafka import ensure_topics, make_broker, raw_batch
+from darkroom.runtime.readiness import answering, consuming, readiness
 from darkroom.runtime.serving import configure_process, serve
 
 logger = logging.getLogger("darkroom.webhooks")
@@ -97,21 +97,10 @@ def ready(
 ) -> HttpHandler:
     """`/readyz`: the intake and the sender run and the broker answers (503 saying why, if not)."""
 
-    def answer(status: int, text: str) -> AsgiResponse:
-        body = json.dumps({"status": text}).encode()
-        return AsgiResponse(body, status, headers={"content-type": "application/json"})
+    async def sender() -> str | None:
+        return None if sending and not sending[0].done() else "the sender stopped"
 
-    @get(include_in_schema=False)
-    async def readyz(scope: object) -> AsgiResponse:
-        if not subscriber.running or any(t.done() for t in subscriber.tasks):
-            return answer(503, "the event intake stopped")
-        if not sending or sending[0].done():
-            return answer(503, "the sender stopped")
-        if not await broker.ping(5):
-            return answer(503, "the broker does not answer")
-        return answer(200, "ready")
-
-    return readyz
+    return readiness(consuming(subscriber, "event intake"), sender, answering(broker))
 
 
 def run() -> None:

@@ -22,6 +22,7 @@ from darkroom.image_worker.providers.base import GeneratedImage, StepCallback, i
 from darkroom.image_worker.providers.remote import download_image
 from darkroom.media.fetch import FetchPolicy
 from darkroom.runtime.inputs import InputSettings
+from darkroom.runtime.providers.answers import json_object, response_error, send
 from darkroom.runtime.worker.errors import PermanentError, RetryableError, WorkerError
 
 MIN_SIDE, MAX_SIDE, SIDE_STEP = 256, 1440, 32
@@ -121,15 +122,9 @@ class BflProvider:
             wait = min(wait * 1.5, self.settings.poll_max_interval_s)
 
     async def _call(self, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
-        try:
-            response = await self.client.request(method, url, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise RetryableError(ErrorCode.PROVIDER_TIMEOUT, "BFL did not answer in time") from exc
-        except httpx.TransportError as exc:
-            raise RetryableError(ErrorCode.PROVIDER_UNAVAILABLE, f"BFL unreachable: {exc}") from exc
+        response = await send(self.client, "BFL", method, url, **kwargs)
         if response.is_success:
-            answer: dict[str, Any] = response.json()
-            return answer
+            return json_object(response, "BFL")
         raise bfl_error(response)
 
 
@@ -146,14 +141,6 @@ def bfl_error(response: httpx.Response) -> WorkerError:
     """The worker error of a refused request; BFL's own words are kept."""
     status = response.status_code
     said = f"BFL {status}: {response.text[:300]}"
-    if status == 429:
-        after = response.headers.get("retry-after")
-        seconds = float(after) if after and after.replace(".", "", 1).isdigit() else None
-        return RetryableError(ErrorCode.RATE_LIMITED, said, retry_after_s=seconds)
-    if status in (401, 403):
-        return PermanentError(ErrorCode.PROVIDER_AUTH, said)
     if status == 402:  # out of credits: retried, then dead-lettered for a redrive once topped up
         return RetryableError(ErrorCode.PROVIDER_UNAVAILABLE, said)
-    if status >= 500 or status == 408:
-        return RetryableError(ErrorCode.PROVIDER_UNAVAILABLE, said)
-    return PermanentError(ErrorCode.INVALID_INPUT, said)
+    return response_error(response, said)

@@ -27,6 +27,7 @@ from darkroom.contracts.errors import ErrorCode
 from darkroom.image_worker.providers.base import GeneratedImage, StepCallback
 from darkroom.image_worker.providers.comfyui import ComfyuiSettings
 from darkroom.image_worker.providers.remote import decode_image
+from darkroom.runtime.providers.answers import response_error, send
 from darkroom.runtime.worker.errors import PermanentError, RetryableError, WorkerError
 
 logger = logging.getLogger(__name__)
@@ -137,14 +138,7 @@ class ComfyuiClient:
             await self._call("POST", "/interrupt", json={"prompt_id": prompt_id})
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        try:
-            response = await self.http.request(method, path, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise RetryableError(ErrorCode.PROVIDER_TIMEOUT, "ComfyUI did not answer") from exc
-        except httpx.TransportError as exc:
-            raise RetryableError(
-                ErrorCode.PROVIDER_UNAVAILABLE, f"ComfyUI unreachable: {exc}"
-            ) from exc
+        response = await send(self.http, "ComfyUI", method, path, **kwargs)
         if not response.is_success:
             raise comfyui_error(response)
         if not response.content:  # /queue and /interrupt answer 200 with no body
@@ -215,15 +209,7 @@ def comfyui_error(response: httpx.Response) -> WorkerError:
     said = f"ComfyUI {status}: {response.text[:300]}"
     if status == 400 and "error" in (body := _json_object(response)):
         return PermanentError(ErrorCode.INVALID_INPUT, refused_workflow(body))
-    if status == 429:
-        after = response.headers.get("retry-after")
-        seconds = float(after) if after and after.replace(".", "", 1).isdigit() else None
-        return RetryableError(ErrorCode.RATE_LIMITED, said, retry_after_s=seconds)
-    if status in (401, 403):
-        return PermanentError(ErrorCode.PROVIDER_AUTH, said)
-    if status >= 500 or status == 408:
-        return RetryableError(ErrorCode.PROVIDER_UNAVAILABLE, said)
-    return PermanentError(ErrorCode.INVALID_INPUT, said)
+    return response_error(response, said)
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any]:

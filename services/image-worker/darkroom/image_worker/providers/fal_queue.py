@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from darkroom.contracts.errors import ErrorCode
+from darkroom.runtime.providers.answers import json_object, response_error, send
 from darkroom.runtime.worker.errors import PermanentError, RetryableError, WorkerError
 
 if TYPE_CHECKING:
@@ -142,22 +143,10 @@ class FalQueue:
         return (given.scheme, given.host, given.port) == (base.scheme, base.host, base.port)
 
     async def _call(self, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
-        try:
-            response = await self.client.request(method, url, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise RetryableError(ErrorCode.PROVIDER_TIMEOUT, "fal did not answer in time") from exc
-        except httpx.TransportError as exc:
-            raise RetryableError(ErrorCode.PROVIDER_UNAVAILABLE, f"fal unreachable: {exc}") from exc
+        response = await send(self.client, "fal", method, url, **kwargs)
         if not response.is_success:
             raise fal_error(response)
-        try:
-            answer = response.json()
-        except ValueError as exc:
-            said = f"fal {response.status_code}: not JSON: {response.text[:200]}"
-            raise RetryableError(ErrorCode.PROVIDER_UNAVAILABLE, said) from exc
-        if not isinstance(answer, dict):
-            raise RetryableError(ErrorCode.PROVIDER_UNAVAILABLE, f"fal answered {answer!r:.200}")
-        return answer
+        return json_object(response, "fal")
 
 
 def _position(answer: dict[str, Any]) -> int | None:
@@ -169,18 +158,12 @@ def fal_error(response: httpx.Response) -> WorkerError:
     """The worker error of a refused request or a failed run; fal's own words are kept."""
     status, detail, kinds = response.status_code, *_detail(response)
     said = f"fal {status}: {detail}"[:300]
-    if status == 429:
-        return RetryableError(ErrorCode.RATE_LIMITED, said, retry_after_s=_retry_after(response))
-    if kinds & REFUSALS:
+    if kinds & REFUSALS and status != 429:
         return PermanentError(ErrorCode.CONTENT_REFUSED, said)
     if status in (401, 403) and "exhausted balance" in detail.lower():
         # out of credits: retried, then dead-lettered for a redrive once topped up (as BFL's 402)
         return RetryableError(ErrorCode.PROVIDER_UNAVAILABLE, said)
-    if status in (401, 403):
-        return PermanentError(ErrorCode.PROVIDER_AUTH, said)
-    if status >= 500 or status == 408:
-        return RetryableError(ErrorCode.PROVIDER_UNAVAILABLE, said)
-    return PermanentError(ErrorCode.INVALID_INPUT, said)
+    return response_error(response, said)
 
 
 def _detail(response: httpx.Response) -> tuple[str, set[str]]:
@@ -202,10 +185,3 @@ def _detail(response: httpx.Response) -> tuple[str, set[str]]:
         kind = body.get("error_type") or response.headers.get("x-fal-error-type")
         return (f"{detail} ({kind})" if kind else detail), set()
     return response.text, set()
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        return float(response.headers.get("retry-after", ""))
-    except ValueError:  # absent, or an HTTP date
-        return None

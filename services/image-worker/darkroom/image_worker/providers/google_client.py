@@ -24,6 +24,7 @@ from darkroom.contracts.params import ImageParams
 from darkroom.image_worker.providers.base import GeneratedImage, StepCallback
 from darkroom.image_worker.providers.google_images import GoogleSettings
 from darkroom.image_worker.providers.remote import decode_image
+from darkroom.runtime.providers.answers import status_error
 from darkroom.runtime.worker.errors import PermanentError, RetryableError, WorkerError
 
 ASPECT_RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
@@ -151,15 +152,11 @@ def google_error(exc: errors.APIError) -> WorkerError:
     """The worker error of an SDK error; Google's code, status and message are kept."""
     status = exc.code or 0
     said = f"Google {status} {exc.status or ''}: {exc.message or ''}".replace("  ", " ")[:300]
-    if status == 429:
-        return RetryableError(ErrorCode.RATE_LIMITED, said, retry_after_s=_retry_after(exc))
-    if status in (401, 403) or BAD_KEYS & {d.get("reason") for d in _details(exc)}:
+    if status != 429 and BAD_KEYS & {d.get("reason") for d in _details(exc)}:
         return PermanentError(ErrorCode.PROVIDER_AUTH, said)
     if status in (408, 504):
         return RetryableError(ErrorCode.PROVIDER_TIMEOUT, said)
-    if status >= 500:
-        return RetryableError(ErrorCode.PROVIDER_UNAVAILABLE, said)
-    return PermanentError(ErrorCode.INVALID_INPUT, said)
+    return status_error(status, said, _retry_after(exc))
 
 
 def _details(exc: errors.APIError) -> list[dict[str, Any]]:

@@ -17,9 +17,6 @@ from openai import (
     APIStatusError,
     APITimeoutError,
     AsyncOpenAI,
-    AuthenticationError,
-    PermissionDeniedError,
-    RateLimitError,
     omit,
 )
 
@@ -28,6 +25,7 @@ from darkroom.contracts.params import ImageParams
 from darkroom.image_worker.providers.base import GeneratedImage, StepCallback
 from darkroom.image_worker.providers.openai_images import OpenAISettings
 from darkroom.image_worker.providers.remote import decode_image
+from darkroom.runtime.providers.answers import response_error
 from darkroom.runtime.worker.errors import PermanentError, RetryableError, WorkerError
 
 SIZES: dict[str, tuple[tuple[int, int], ...]] = {
@@ -98,20 +96,8 @@ def openai_error(exc: APIStatusError | APIConnectionError) -> WorkerError:
     if isinstance(exc, APIConnectionError):
         return RetryableError(ErrorCode.PROVIDER_UNAVAILABLE, f"OpenAI unreachable: {exc}")
     said = f"OpenAI {exc.status_code} {exc.code or ''}: {exc.message}".replace("  ", " ")
-    if isinstance(exc, RateLimitError):
-        return RetryableError(ErrorCode.RATE_LIMITED, said, retry_after_s=_retry_after(exc))
-    if isinstance(exc, AuthenticationError | PermissionDeniedError):
-        return PermanentError(ErrorCode.PROVIDER_AUTH, said)
     if exc.code in REFUSALS:
         return PermanentError(ErrorCode.CONTENT_REFUSED, said)
-    if exc.status_code >= 500 or exc.status_code in (408, 409):
+    if exc.status_code == 409:  # a conflict on OpenAI's side: trying again may succeed
         return RetryableError(ErrorCode.PROVIDER_UNAVAILABLE, said)
-    return PermanentError(ErrorCode.INVALID_INPUT, said)
-
-
-def _retry_after(exc: APIStatusError) -> float | None:
-    value = exc.response.headers.get("retry-after")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
+    return response_error(exc.response, said)

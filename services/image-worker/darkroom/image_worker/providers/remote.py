@@ -1,4 +1,4 @@
-"""What the hosted providers share: their images decoded as stored, and result URLs downloaded
+"""What the hosted providers share: their images decoded as stored, result URLs downloaded
 through the SSRF-safe fetcher (INPUT_FETCH_* settings), never with a provider's key."""
 
 from __future__ import annotations

@@ -38,6 +38,7 @@ from darkroom.image_worker.providers.base import GeneratedImage, StepCallback, i
 from darkroom.image_worker.providers.remote import decode_image, download_image
 from darkroom.media.fetch import FetchPolicy
 from darkroom.runtime.inputs import InputSettings
+from darkroom.runtime.providers.answers import json_object, response_error, send
 from darkroom.runtime.worker.errors import PermanentError, RetryableError, WorkerError
 
 logger = logging.getLogger(__name__)
@@ -178,25 +179,10 @@ class RunpodProvider:
             raise RetryableError(ErrorCode.PROVIDER_UNAVAILABLE, said[:300]) from exc
 
     async def _call(self, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
-        try:
-            response = await self.client.request(method, url, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise RetryableError(
-                ErrorCode.PROVIDER_TIMEOUT, "RunPod did not answer in time"
-            ) from exc
-        except httpx.TransportError as exc:
-            said = f"RunPod unreachable: {type(exc).__name__}: {exc}"
-            raise RetryableError(ErrorCode.PROVIDER_UNAVAILABLE, said[:300]) from exc
+        response = await send(self.client, "RunPod", method, url, **kwargs)
         if not response.is_success:
             raise runpod_error(response)
-        try:
-            answer = response.json()
-        except ValueError:
-            answer = None
-        if not isinstance(answer, dict):
-            said = f"RunPod {response.status_code}: not a JSON object: {response.text[:200]}"
-            raise RetryableError(ErrorCode.PROVIDER_UNAVAILABLE, said)
-        return answer
+        return json_object(response, "RunPod")
 
 
 def progress_step(answer: dict[str, Any]) -> int:
@@ -254,14 +240,6 @@ def runpod_error(response: httpx.Response) -> WorkerError:
     """The worker error of a refused request; RunPod's words are kept."""
     status = response.status_code
     said = f"RunPod {status}: {response.text[:300]}"
-    if status == 429:
-        after = response.headers.get("retry-after")
-        seconds = float(after) if after and after.replace(".", "", 1).isdigit() else None
-        return RetryableError(ErrorCode.RATE_LIMITED, said, retry_after_s=seconds)
-    if status in (401, 403):
-        return PermanentError(ErrorCode.PROVIDER_AUTH, said)
     if status == 404:  # the deployment's configuration, not the job's input, is wrong
         return PermanentError(ErrorCode.PROVIDER_AUTH, f"{said} (check RUNPOD_ENDPOINT_ID)")
-    if status >= 500 or status == 408:
-        return RetryableError(ErrorCode.PROVIDER_UNAVAILABLE, said)
-    return PermanentError(ErrorCode.INVALID_INPUT, said)
+    return response_error(response, said)
