@@ -25,7 +25,8 @@ from darkroom.runtime.worker import (
     run_attempt,
 )
 from darkroom.runtime.worker.errors import PermanentError, RetryableError
-from tests.factories import image_request
+from darkroom.runtime.worker.limits import ProviderLimit, ProviderLimits
+from tests.factories import image_params, image_request
 from tests.unit.runtime.worker_fakes import ORIGIN, FakeBroker
 
 TOPICS = Topics()
@@ -144,6 +145,22 @@ async def test_an_attempt_past_its_timeout_is_stopped_and_counts_as_retryable() 
     assert isinstance(retrying, JobRetrying)
     assert retrying.code == ErrorCode.TIMEOUT
     assert "0.05 s timeout" in retrying.message
+
+
+async def test_a_providers_own_timeout_bounds_its_attempts_instead_of_the_workers() -> None:
+    broker = FakeBroker()
+
+    async def slow(request: ImageJobRequested, events: AttemptEvents) -> JobResult:
+        await asyncio.sleep(60)
+        raise AssertionError("not stopped")
+
+    ports = broker.ports(RetryPolicy(max_attempts=2, timeout_s=30))
+    ports.limits = ProviderLimits({"acme": ProviderLimit(timeout_s=0.05)}, ProviderLimit())
+    async with asyncio.timeout(5):
+        await run_attempt(image_request(params=image_params(provider="acme")), ORIGIN, ports, slow)
+
+    retrying = broker.events[-1]
+    assert isinstance(retrying, JobRetrying) and "0.05 s timeout" in retrying.message
 
 
 async def test_success_emits_completed_and_sends_nothing_else() -> None:

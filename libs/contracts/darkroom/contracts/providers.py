@@ -34,7 +34,9 @@ class ProviderLimitsInfo(BaseModel):
 
     starts_per_s: PositiveFloat = Field(10.0, description="Jobs started per second at most.")
     concurrency: PositiveInt = Field(5, description="Jobs running at once at most.")
-    timeout_s: PositiveFloat = Field(300.0, description="Longest an attempt may take.")
+    timeout_s: PositiveFloat | None = Field(
+        None, description="Longest an attempt may take; none: the worker's JOB_TIMEOUT_S."
+    )
 
 
 class ProviderInfo(BaseModel):

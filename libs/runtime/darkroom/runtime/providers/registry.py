@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from pydantic_settings import BaseSettings
 
 from darkroom.contracts.jobtypes import JobType
-from darkroom.contracts.providers import ModelInfo, ProviderInfo, ProviderView
+from darkroom.contracts.providers import ModelInfo, ProviderInfo, ProviderLimitsInfo, ProviderView
 from darkroom.runtime.providers.plugin import ENTRY_POINT_GROUP, ProviderPlugin
 
 logger = logging.getLogger(__name__)
@@ -139,6 +139,13 @@ class Registry:
         raise InvalidChoice(
             "model", f"unknown model {model!r} for provider {provider!r}; known: {known}"
         )
+
+    def declared_limits(self) -> dict[str, ProviderLimitsInfo]:
+        """Each provider's limits as its plug-in declares them (the first of a name)."""
+        declared: dict[str, ProviderLimitsInfo] = {}
+        for plugin in self.plugins:
+            declared.setdefault(plugin.info.name, plugin.info.limits)
+        return declared
 
     def build(self, job_type: JobType) -> dict[str, Any]:
         """An instance of each configured plug-in that runs `job_type`, by provider name."""

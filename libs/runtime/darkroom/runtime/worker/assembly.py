@@ -12,6 +12,7 @@ from darkroom.contracts.requests import JobRequested
 from darkroom.contracts.topics import Topics
 from darkroom.runtime.kafka import Emit, event_emitter, make_producer, message_sender
 from darkroom.runtime.kafka_connection import client_options
+from darkroom.runtime.providers.registry import Registry
 from darkroom.runtime.settings import BaseServiceSettings, KafkaSettings
 from darkroom.runtime.worker.app import Part, WorkerParts
 from darkroom.runtime.worker.attempt import AttemptPorts, Work
@@ -45,7 +46,7 @@ def assemble(settings: Any, client_id: str, kinds: Sequence[JobKind[Any]]) -> Wo
     topics: Topics = settings.topics
     producer = make_producer(settings, client_id=client_id)
     emit, send = event_emitter(producer, topics.events), message_sender(producer)
-    cancels, limits = CancelRegistry(), settings.limits
+    cancels, limits = CancelRegistry(), settings.limits(Registry.installed().declared_limits())
     control = ControlTail(
         client_options(settings), topics.control, cancels, settings.kafka_fetch_max_wait_ms
     )

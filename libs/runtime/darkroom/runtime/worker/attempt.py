@@ -90,7 +90,7 @@ async def _run(request: R, origin: Origin, ports: AttemptPorts, work: Work[R]) -
     beat = asyncio.ensure_future(_heartbeat(events, ports))
     stop = ports.cancels.watch(request.job_id, request.request_id)
     try:
-        ending = await _supervise(job, stop, ports.policy.timeout_s)
+        ending = await _supervise(job, stop, _timeout_s(request, ports))
     finally:
         beat.cancel()
         await asyncio.gather(beat, return_exceptions=True)
@@ -109,6 +109,10 @@ async def _run(request: R, origin: Origin, ports: AttemptPorts, work: Work[R]) -
     await _outcome(request, origin, ports, events, job, ending)
 
 
+def _timeout_s(request: R, ports: AttemptPorts) -> float:
+    return ports.limits.timeout_of(request.provider, ports.policy.timeout_s)
+
+
 async def _outcome(
     request: R,
     origin: Origin,
@@ -119,7 +123,7 @@ async def _outcome(
 ) -> None:
     log = {"job_id": str(request.job_id), "attempt": request.attempt}
     if ending == "timed_out":
-        error: WorkerError = JobTimedOut(ports.policy.timeout_s)
+        error: WorkerError = JobTimedOut(_timeout_s(request, ports))
     elif (exc := job.exception()) is not None:
         if isinstance(exc, EmitFailed):
             raise exc

@@ -1,8 +1,10 @@
-"""Per-provider limits on starting jobs: starts per second and jobs at once, per worker process.
+"""Per-provider limits on starting jobs: starts per second and jobs at once, per worker process,
+and how long one attempt may take.
 
 External generation APIs throttle callers (429s); a worker that respects the provider's limits
 never provokes them. The limits hold across every job of the process, whatever partition it
-came from, and a job waits for its slot before `job.started`.
+came from, and a job waits for its slot before `job.started`. A provider's plug-in declares its
+limits; PROVIDER_LIMITS overrides them.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ class ProviderLimit(BaseModel):
 
     starts_per_s: PositiveFloat | None = Field(None, description="Jobs started per second.")
     concurrency: PositiveInt | None = Field(None, description="Jobs running at once.")
+    timeout_s: PositiveFloat | None = Field(
+        None, description="Longest an attempt may take (none: JOB_TIMEOUT_S)."
+    )
 
 
 class ProviderLimits:
@@ -31,6 +36,10 @@ class ProviderLimits:
 
     def limit_of(self, provider: str) -> ProviderLimit:
         return self._limits.get(provider, self._default)
+
+    def timeout_of(self, provider: str, default_s: float) -> float:
+        """How long an attempt of the provider may take."""
+        return self.limit_of(provider).timeout_s or default_s
 
     @asynccontextmanager
     async def slot(self, provider: str) -> AsyncIterator[None]:

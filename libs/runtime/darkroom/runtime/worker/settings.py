@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pydantic import Field, PositiveInt, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from darkroom.contracts.jobtypes import Priority
+from darkroom.contracts.providers import ProviderLimitsInfo
 from darkroom.runtime.worker.limits import ProviderLimit, ProviderLimits
 from darkroom.runtime.worker.retry import RetryPolicy
 
@@ -60,9 +63,10 @@ class WorkerSettings(BaseSettings):
 
     provider_limits: dict[str, ProviderLimit] = Field(
         default_factory=lambda: {"local": ProviderLimit()},
-        description='Per provider, as JSON: {"name": {"starts_per_s": 10, "concurrency": 5}}; '
-        "null is unlimited. The built-in local provider runs on this machine's CPU and is unlimited "
-        "(WORKER_CONCURRENCY bounds it).",
+        description='Per provider, as JSON: {"name": {"starts_per_s": 10, "concurrency": 5, '
+        '"timeout_s": 300}}; null is unlimited (no timeout_s: JOB_TIMEOUT_S). A provider missing '
+        "here has the limits its plug-in declares. The built-in local provider runs on this "
+        "machine's CPU and is unlimited (WORKER_CONCURRENCY bounds it).",
     )
     provider_default_starts_per_s: float | None = Field(
         10.0, gt=0, description="Start rate of a provider missing from PROVIDER_LIMITS."
@@ -89,13 +93,17 @@ class WorkerSettings(BaseSettings):
         """A job type's request topics (by priority) with the weights of their turns."""
         return {topic: self.worker_priority_weights[p] for p, topic in topics.items()}
 
-    @property
-    def limits(self) -> ProviderLimits:
+    def limits(self, declared: Mapping[str, ProviderLimitsInfo] | None = None) -> ProviderLimits:
+        """Each provider's limits: PROVIDER_LIMITS, else what its plug-in declares, else the
+        PROVIDER_DEFAULT_* ones."""
         default = ProviderLimit(
             starts_per_s=self.provider_default_starts_per_s,
             concurrency=self.provider_default_concurrency,
         )
-        return ProviderLimits(self.provider_limits, default)
+        plugins = {
+            name: ProviderLimit(**info.model_dump()) for name, info in (declared or {}).items()
+        }
+        return ProviderLimits({**plugins, **self.provider_limits}, default)
 
     @property
     def retry_policy(self) -> RetryPolicy:
