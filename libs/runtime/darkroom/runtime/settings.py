@@ -19,6 +19,7 @@ from darkroom.contracts.topics import Topics
 
 # Kept in its own module; importable from here like every other settings group.
 from darkroom.runtime.database_settings import DatabaseSettings as DatabaseSettings
+from darkroom.runtime.secret_files import SecretFiles
 
 DEV_SECRET_PREFIX = "dev-"
 DEV_JWT_SECRET = "dev-jwt-secret-change-me-0123456789abcdef"
@@ -28,8 +29,9 @@ def _default_instance_id() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
 
-class BaseServiceSettings(BaseSettings):
-    """What every service has: environment, log level, instance id."""
+class BaseServiceSettings(SecretFiles):
+    """What every service has: environment, log level, instance id; and secrets that may come
+    from files (`darkroom.runtime.secret_files`)."""
 
     model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True)
 

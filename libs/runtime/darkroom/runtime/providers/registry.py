@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings
 from darkroom.contracts.jobtypes import JobType
 from darkroom.contracts.providers import ModelInfo, ProviderInfo, ProviderLimitsInfo, ProviderView
 from darkroom.runtime.providers.plugin import ENTRY_POINT_GROUP, ProviderPlugin
+from darkroom.runtime.secret_files import read_settings
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ def _settings(plugin: type[ProviderPlugin]) -> BaseSettings | list[str]:
     """The plug-in's settings from the environment, or the names of those missing (not
     configured); a setting given with a wrong value stops the process, naming it."""
     try:
-        return plugin.settings_class()
+        return read_settings(plugin.settings_class)
     except ValidationError as exc:
         prefix = str(plugin.settings_class.model_config.get("env_prefix") or "")
         named = [(f"{prefix}{e['loc'][0]}".upper(), e) for e in exc.errors() if e["loc"]]

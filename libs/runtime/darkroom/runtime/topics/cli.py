@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 
 from aiokafka.errors import KafkaError
 
+from darkroom.runtime.secret_files import read_settings
 from darkroom.runtime.settings import KafkaSettings
 from darkroom.runtime.topics.admin import admin_client, apply_plan, read_topics
 from darkroom.runtime.topics.desired import desired_topics
@@ -51,4 +52,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="darkroom-topics", description=__doc__.split("\n")[0])
     parser.add_argument("--dry-run", action="store_true", help="say what it would do only")
     args = parser.parse_args(argv)
-    sys.exit(asyncio.run(sync_topics(KafkaSettings(), args.dry_run)))
+    settings = read_settings(KafkaSettings)  # KAFKA_SASL_PASSWORD may be a secret file
+    assert isinstance(settings, KafkaSettings)
+    sys.exit(asyncio.run(sync_topics(settings, args.dry_run)))
