@@ -11,5 +11,6 @@ pytest_plugins = [
     "tests.fixtures.fake_google",
     "tests.fixtures.fake_fal",
     "tests.fixtures.fake_runpod",
+    "tests.fixtures.fake_runway",
     "tests.fixtures.webhook_receiver",
 ]

@@ -27,6 +27,7 @@ from tests.fixtures import (
     fake_openai,
     fake_replicate,
     fake_runpod,
+    fake_runway,
 )
 from tests.fixtures.plugins import install_example_plugin
 from tests.fixtures.procs import SERVICES, Stack
@@ -43,6 +44,7 @@ KEYS = (
     fake_google.API_KEY,
     fake_fal.API_KEY,
     fake_runpod.API_KEY,
+    fake_runway.API_KEY,
 )
 
 
@@ -104,6 +106,7 @@ def stack(
         RUNPOD_ENDPOINT_ID=fake_runpod.ENDPOINT_ID,
         RUNPOD_BASE_URL=servers.runpod.url,
         RUNPOD_POLL_INTERVAL_S="0.05",
+        RUNWAY_API_KEY=fake_runway.API_KEY,  # configured (its jobs: tests/e2e/test_media_providers.py)
         COMFYUI_URL=servers.comfyui.url,
         COMFYUI_POLL_INTERVAL_S="0.05",
         INPUT_FETCH_ALLOW_LOOPBACK="true",  # the providers' result URLs are on this machine
@@ -125,9 +128,8 @@ async def test_the_catalog_lists_every_installed_provider_configured(stack: Stac
     async with httpx.AsyncClient(timeout=30) as http:
         answer = await http.get(f"{stack.gateway_url}/v1/models", headers=auth(user()))
     providers = {p["name"]: p for p in answer.json()["providers"]}
-    assert {name: p["configured"] for name, p in providers.items()} == dict.fromkeys(
-        ("acme", "bfl", "comfyui", "fal", "google", "local", "openai", "replicate", "runpod"), True
-    )
+    names = "acme bfl comfyui fal google local openai replicate runpod runway".split()
+    assert {name: p["configured"] for name, p in providers.items()} == dict.fromkeys(names, True)
     assert providers["openai"]["models"][0]["name"] == "gpt-image-1"
     assert providers["acme"]["models"][0]["cost_usd"] == 0.01
 

@@ -11,9 +11,9 @@ import asyncio
 import pytest
 
 from darkroom.contracts.errors import ErrorCode
-from darkroom.image_worker.providers.replicate_client import ReplicatePredictions
-from darkroom.image_worker.providers.replicate_images import ReplicateSettings
+from darkroom.image_worker.providers.replicate_client import ReplicateImages
 from darkroom.media.fetch import FetchPolicy
+from darkroom.runtime.providers.replicate_settings import ReplicateSettings
 from darkroom.runtime.worker.errors import PermanentError, RetryableError, WorkerError
 from tests.factories import image_params
 from tests.fixtures.fake_replicate import API_TOKEN, FakeReplicate
@@ -23,11 +23,11 @@ pytestmark = pytest.mark.integration
 SCHNELL = "black-forest-labs/flux-schnell"
 
 
-def predictions(fake: FakeReplicate, token: str = API_TOKEN) -> ReplicatePredictions:
+def predictions(fake: FakeReplicate, token: str = API_TOKEN) -> ReplicateImages:
     settings = ReplicateSettings(
         api_token=token, base_url=fake.url, poll_interval_s=0.01, poll_max_interval_s=0.02
     )
-    return ReplicatePredictions(settings, FetchPolicy(allow_loopback=True))
+    return ReplicateImages(settings, FetchPolicy(allow_loopback=True))
 
 
 async def test_a_prediction_is_created_polled_with_progress_and_its_outputs_downloaded(

@@ -16,9 +16,9 @@ from darkroom.contracts.params import InputImage, UpscaleParams, VariantsParams
 from darkroom.contracts.requests import UpscaleJobRequested, VariantsJobRequested
 from darkroom.runtime.inputs import InputSettings
 from darkroom.runtime.job_events import AttemptEvents
-from darkroom.runtime.worker.errors import PermanentError
+from darkroom.runtime.worker.errors import PermanentError, RetryableError
 from darkroom.upscale_worker.handlers import WorkerDeps, make_variants, upscale_image
-from darkroom.upscale_worker.providers import DEFAULT_MAX_OUTPUT_PIXELS
+from darkroom.upscale_worker.providers.local_provider import LocalProvider
 from tests.factories import OCCURRED_AT, random_job_id, random_user_id
 from tests.unit.image_worker.fakes import FakeObjectStore
 
@@ -55,7 +55,9 @@ class Harness:
         self.store = FakeObjectStore()
         self.store.objects[INPUT_KEY] = (png(width, height), "image/png")
         self.emitted: list[JobEvent] = []
-        self.deps = WorkerDeps(self.store, self.emit, InputSettings(), DEFAULT_MAX_OUTPUT_PIXELS)
+        local = LocalProvider(InputSettings(_env_file=None))
+        local_only = {"local": local}
+        self.deps = WorkerDeps(local_only, local_only, self.store, self.emit, InputSettings())
 
     async def emit(self, event: JobEvent) -> None:
         self.emitted.append(event)
@@ -148,3 +150,41 @@ async def test_a_url_to_a_loopback_address_is_refused_before_connecting() -> Non
     assert info.value.code is ErrorCode.INPUT_REFUSED
     assert "refused" in str(info.value)
     assert harness.stored() == {}
+
+
+class StepsThenRefusal:
+    """A hosted upscaler's stand-in: two steps with notes, then a retryable refusal."""
+
+    async def upscale(self, params: Any, image: Any, on_step: Any) -> Any:
+        await on_step(1, 4, "prediction created")
+        await on_step(4, 4)
+        raise RetryableError(ErrorCode.PROVIDER_UNAVAILABLE, "the model crashed")
+
+
+async def test_a_providers_steps_are_progress_between_reading_and_storing() -> None:
+    harness = Harness()
+    harness.deps.upscalers = {"remote": StepsThenRefusal()}  # type: ignore[dict-item]
+    source = InputImage(key=INPUT_KEY)
+    request = upscale_request(source).model_copy(
+        update={"params": UpscaleParams(input=source, scale=2, format="png", provider="remote")}
+    )
+
+    with pytest.raises(RetryableError):
+        await upscale_image(request, AttemptEvents(request, JobType.UPSCALE), harness.deps)
+
+    progress = [(e.percent, e.message) for e in harness.emitted]  # type: ignore[union-attr]
+    assert progress == [(5, "reading the input"), (37, "prediction created"), (90, "step 4/4")]
+
+
+async def test_a_job_naming_a_provider_this_worker_lacks_is_retried_elsewhere() -> None:
+    harness = Harness()
+    source = InputImage(key=INPUT_KEY)
+    params = UpscaleParams(input=source, scale=2, format="png", provider="replicate")
+    request = upscale_request(source).model_copy(update={"params": params})
+
+    with pytest.raises(RetryableError) as info:
+        await upscale_image(request, AttemptEvents(request, JobType.UPSCALE), harness.deps)
+
+    assert info.value.code is ErrorCode.PROVIDER_UNAVAILABLE
+    assert "'replicate' is not configured on this worker" in str(info.value)
+    assert harness.emitted == [] and harness.stored() == {}

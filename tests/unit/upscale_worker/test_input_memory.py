@@ -22,6 +22,7 @@ from darkroom.contracts.requests import VariantsJobRequested
 from darkroom.runtime.inputs import InputSettings
 from darkroom.runtime.job_events import AttemptEvents
 from darkroom.upscale_worker.handlers import WorkerDeps, make_variants
+from darkroom.upscale_worker.providers.local_provider import LocalProvider
 from tests.factories import OCCURRED_AT
 from tests.unit.image_worker.fakes import FakeObjectStore
 
@@ -37,7 +38,9 @@ async def main():
     params = VariantsParams(input=InputImage(key="uploads/u/in.png"))
     request = VariantsJobRequested(request_id=uuid.uuid4(), job_id=uuid.uuid4(), user_id="u",
                                    first_seq=3, requested_at=OCCURRED_AT, params=params)
-    deps = WorkerDeps(store, emit, InputSettings(_env_file=None), 64_000_000)
+    settings = InputSettings(_env_file=None)
+    local = {"local": LocalProvider(settings)}
+    deps = WorkerDeps(local, local, store, emit, settings)
     before = kb("VmRSS")
     await make_variants(request, AttemptEvents(request, JobType.VARIANTS), deps)
     print(before * 1024, kb("VmHWM") * 1024)

@@ -17,8 +17,10 @@ from darkroom.contracts.params import InputImage, VideoParams
 from darkroom.contracts.requests import VideoJobRequested
 from darkroom.runtime.inputs import InputSettings
 from darkroom.runtime.job_events import AttemptEvents
-from darkroom.runtime.worker.errors import PermanentError
+from darkroom.runtime.worker.errors import PermanentError, RetryableError
 from darkroom.video_worker.handlers import WorkerDeps, render_clip
+from darkroom.video_worker.providers import RenderedVideo
+from darkroom.video_worker.providers.local_provider import LocalProvider
 from tests.factories import OCCURRED_AT, random_job_id, random_user_id
 from tests.unit.image_worker.fakes import FakeObjectStore
 
@@ -39,7 +41,7 @@ class Harness:
     def __init__(self) -> None:
         self.store = FakeObjectStore()
         self.emitted: list[JobEvent] = []
-        self.deps = WorkerDeps(self.store, self.emit, InputSettings())
+        self.deps = WorkerDeps({"local": LocalProvider()}, self.store, self.emit, InputSettings())
 
     async def emit(self, event: JobEvent) -> None:
         self.emitted.append(event)
@@ -127,3 +129,38 @@ async def test_every_frame_report_is_emitted_even_when_the_broker_is_slow() -> N
         "storing",
     ]
     assert [e.seq for e in harness.acked] == [3, 4, 5]
+
+
+async def test_a_video_naming_a_provider_this_worker_lacks_is_retried_elsewhere() -> None:
+    harness, request = Harness(), video_request(provider="runway", model="gen4_turbo")
+
+    with pytest.raises(RetryableError) as info:
+        await harness.render(request)
+
+    assert info.value.code is ErrorCode.PROVIDER_UNAVAILABLE
+    assert harness.emitted == [] and harness.store.objects == {}
+
+
+class OneStepProvider:
+    """A hosted provider's stand-in: whatever it is given, one step and a tiny described clip."""
+
+    def __init__(self) -> None:
+        self.given: list[Any] = []
+
+    async def generate_video(self, params: Any, images: Any, on_step: Any) -> RenderedVideo:
+        self.given = list(images)
+        await on_step(100, 100, "task succeeded")
+        return RenderedVideo(b"\x00\x00\x00\x18ftypmp42", b"\xff\xd8jpeg", 64, 36, 24, 120, 5.0)
+
+
+async def test_a_hosted_clip_is_stored_as_its_provider_describes_it() -> None:
+    harness, provider = Harness(), OneStepProvider()
+    harness.deps.providers = {"runway": provider}
+    request = video_request(provider="runway", inputs=[InputImage(key="uploads/u-1/a.png")])
+
+    clip, poster = (await harness.render(request)).assets
+
+    assert [image.source.key for image in provider.given] == ["uploads/u-1/a.png"]
+    assert (clip.width, clip.height, clip.frames, clip.duration_s) == (64, 36, 120, 5.0)
+    assert poster.content_type == "image/jpeg"
+    assert [e.message for e in harness.emitted] == ["task succeeded", "storing"]  # type: ignore[union-attr]

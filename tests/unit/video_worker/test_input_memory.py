@@ -22,6 +22,7 @@ from darkroom.contracts.requests import VideoJobRequested
 from darkroom.runtime.inputs import InputSettings
 from darkroom.runtime.job_events import AttemptEvents
 from darkroom.video_worker.handlers import WorkerDeps, render_clip
+from darkroom.video_worker.providers.local_provider import LocalProvider
 from tests.factories import OCCURRED_AT
 from tests.unit.image_worker.fakes import FakeObjectStore
 
@@ -38,7 +39,7 @@ async def main():
                          width=1280, height=720, seed=1)
     request = VideoJobRequested(request_id=uuid.uuid4(), job_id=uuid.uuid4(), user_id="u",
                                 first_seq=3, requested_at=OCCURRED_AT, params=params)
-    deps = WorkerDeps(store, emit, InputSettings(_env_file=None))
+    deps = WorkerDeps({"local": LocalProvider()}, store, emit, InputSettings(_env_file=None))
     before = kb("VmRSS")
     try:
         await render_clip(request, AttemptEvents(request, JobType.VIDEO), deps)

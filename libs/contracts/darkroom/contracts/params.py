@@ -13,6 +13,11 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapt
 MAX_SEED = 2**32 - 1
 VARIANT_WIDTHS = (640, 1024, 1920)
 VARIANT_FORMATS = ("webp", "avif")
+# The built-in local provider's models: what rows and messages written before jobs of these types
+# named a model ran with.
+LOCAL_UPSCALE_MODEL = "lanczos"
+LOCAL_VARIANTS_MODEL = "resize"
+LOCAL_VIDEO_MODEL = "ken-burns"
 
 
 class ImageParams(BaseModel):
@@ -60,6 +65,7 @@ class UpscaleParams(BaseModel):
     scale: Literal[2, 4] = Field(description="Output size is exactly scale times the input size.")
     format: Literal["png", "webp"] = Field(description="Output format.")
     provider: str = Field("local", description="Upscale provider.")
+    model: str = Field(LOCAL_UPSCALE_MODEL, description="Model of the provider.")
 
 
 class VariantsParams(BaseModel):
@@ -72,6 +78,7 @@ class VariantsParams(BaseModel):
     widths: tuple[int, ...] = Field(VARIANT_WIDTHS, description="Output widths in pixels.")
     formats: tuple[str, ...] = Field(VARIANT_FORMATS, description="Output formats, per width.")
     provider: str = Field("local", description="Provider.")
+    model: str = Field(LOCAL_VARIANTS_MODEL, description="Model of the provider.")
 
 
 class VideoParams(BaseModel):
@@ -89,13 +96,35 @@ class VideoParams(BaseModel):
     height: int = Field(ge=64, le=1920, multiple_of=2, description="Height in pixels.")
     seed: int = Field(ge=0, le=MAX_SEED, description="Random seed (motion, generated frames).")
     provider: str = Field("local", description="Video provider.")
+    model: str = Field(LOCAL_VIDEO_MODEL, description="Model of the provider.")
 
     @property
     def frames(self) -> int:
         return self.duration_s * self.fps
 
 
-class UpscaleStep(BaseModel):
+class ProviderChoice(BaseModel):
+    """The provider and model a submission (or a chain step) names; the gateway checks them
+    against the installed plug-ins and fills in the default model."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider: str = Field(
+        "local",
+        max_length=100,
+        description="Provider: one of GET /v1/models (a 422 names it otherwise).",
+    )
+    model: str | None = Field(
+        None, max_length=100, description="Model of the provider; its default for the job's type."
+    )
+
+    def _choice(self) -> dict[str, Any]:
+        """The step's provider and model as params fields (a step stored without a model, before
+        steps named one, runs the params' default)."""
+        return {"provider": self.provider} | ({"model": self.model} if self.model else {})
+
+
+class UpscaleStep(ProviderChoice):
     """A chain step: upscale the previous step's image."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -104,14 +133,23 @@ class UpscaleStep(BaseModel):
     scale: Literal[2, 4] = Field(2, description="2 or 4.")
     format: Literal["png", "webp"] = Field("png", description="Output format.")
 
+    def params(self, source: InputImage) -> UpscaleParams:
+        """The step's job parameters, reading `source` (the step before's output)."""
+        values = {"input": source, "scale": self.scale, "format": self.format}
+        return UpscaleParams.model_validate(values | self._choice())
 
-class VariantsStep(BaseModel):
+
+class VariantsStep(ProviderChoice):
     """A chain step: the responsive set (640, 1024, 1920 px wide, each in WebP and AVIF) of the previous
     step's image. It ends a chain (it makes six files, not one image to pass on)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     type: Literal["variants"] = "variants"
+
+    def params(self, source: InputImage) -> VariantsParams:
+        """The step's job parameters, reading `source` (the step before's output)."""
+        return VariantsParams.model_validate({"input": source} | self._choice())
 
 
 ChainStep = Annotated[UpscaleStep | VariantsStep, Field(discriminator="type")]

@@ -19,7 +19,7 @@ from darkroom.contracts.catalog import (
     VideoResolution,
 )
 from darkroom.contracts.jobtypes import Priority
-from darkroom.contracts.params import MAX_SEED, ChainStep
+from darkroom.contracts.params import MAX_SEED, ChainStep, ProviderChoice
 from darkroom.contracts.webhooks import (
     DEFAULT_WEBHOOK_EVENTS,
     WebhookEventType,
@@ -225,7 +225,7 @@ def _url_problem(url: str) -> str | None:
     return None
 
 
-class CreateUpscaleJob(WebhookOptions):
+class CreateUpscaleJob(WebhookOptions, ProviderChoice):
     """Body of `POST /v1/jobs/upscale`: the output is exactly `scale` times the input's size."""
 
     model_config = REQUEST_BODY
@@ -241,8 +241,9 @@ class CreateUpscaleJob(WebhookOptions):
     _steps = field_validator("then")(_valid_steps)
 
 
-class CreateVideoJob(WebhookOptions):
-    """Body of `POST /v1/jobs/video`: a prompt, input images, or both."""
+class CreateVideoJob(WebhookOptions, ProviderChoice):
+    """Body of `POST /v1/jobs/video`: a prompt, input images, or both (a provider may need
+    images: Runway animates the first one)."""
 
     model_config = REQUEST_BODY
 

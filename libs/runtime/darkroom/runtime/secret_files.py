@@ -9,7 +9,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SecretsSettingsSource
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SecretsSettingsSource,
+    SettingsConfigDict,
+)
 
 SECRETS_DIR_VARIABLE = "DARKROOM_SECRETS_DIR"
 DEFAULT_SECRETS_DIR = Path("/run/secrets")
@@ -33,6 +38,8 @@ def read_settings(settings_class: type[BaseSettings], **values: Any) -> BaseSett
 
 class SecretFiles(BaseSettings):
     """Mixed into every service's settings: its secrets may come from files."""
+
+    model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True)
 
     @classmethod
     def settings_customise_sources(

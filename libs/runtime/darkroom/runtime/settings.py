@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal, Self
 
 from pydantic import Field, PositiveInt, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings
 
 from darkroom.contracts.topics import Topics
 
@@ -31,9 +31,7 @@ def _default_instance_id() -> str:
 
 class BaseServiceSettings(SecretFiles):
     """What every service has: environment, log level, instance id; and secrets that may come
-    from files (`darkroom.runtime.secret_files`)."""
-
-    model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True)
+    from files (`darkroom.runtime.secret_files`, whose config it shares)."""
 
     darkroom_env: Literal["dev", "test", "prod"] = Field(
         "dev",

@@ -130,6 +130,11 @@ def _after(now: datetime, index: int) -> datetime:
     return now + timedelta(microseconds=index)
 
 
+def _choice(provider: str, model: str | None) -> dict[str, str]:
+    """The provider and model fields of a job's params (without a model, the params' default)."""
+    return {"provider": provider} | ({"model": model} if model else {})
+
+
 def _seed(seed: int | None) -> int:
     return seed if seed is not None else secrets.randbelow(MAX_SEED + 1)
 
@@ -169,11 +174,16 @@ async def submit_upscale_job(
     store: JobStore,
     topics: Topics,
     limits: JobInputLimits = JobInputLimits(),
+    model: str | None = None,
 ) -> Accepted:
-    """An upscale job; with `then`, a chain whose first step is the upscale job."""
+    """An upscale job; with `then`, a chain whose first step is the upscale job. `model`: the
+    chosen one (None: the provider's own default, for callers that checked nothing)."""
     submission = Submission(user, writer, topics, webhook=body.webhook())
     source = await resolve_upscale_input(body, user, store, limits)
-    params = UpscaleParams(input=source, scale=body.scale, format=body.format)
+    params = UpscaleParams.model_validate(
+        {"input": source, "scale": body.scale, "format": body.format}
+        | _choice(body.provider, model)
+    )
     if body.then:
         return await submission.chain(JobType.UPSCALE, params, body.then, body.priority)
     return await submission.one(JobType.UPSCALE, params, body.priority)
@@ -186,18 +196,23 @@ async def submit_video_job(
     store: JobStore,
     topics: Topics,
     limits: JobInputLimits = JobInputLimits(),
+    model: str | None = None,
 ) -> Accepted:
+    """A video job; `model` as for an upscale job."""
     width, height = VIDEO_SIZES[body.resolution][body.aspect_ratio]
     inputs = await resolve_video_inputs(body.images, user, store, limits)
-    params = VideoParams(
-        prompt=body.prompt,
-        negative_prompt=body.negative_prompt,
-        inputs=inputs,
-        duration_s=body.duration_s,
-        fps=body.fps,
-        width=width,
-        height=height,
-        seed=_seed(body.seed),
+    params = VideoParams.model_validate(
+        {
+            "prompt": body.prompt,
+            "negative_prompt": body.negative_prompt,
+            "inputs": inputs,
+            "duration_s": body.duration_s,
+            "fps": body.fps,
+            "width": width,
+            "height": height,
+            "seed": _seed(body.seed),
+        }
+        | _choice(body.provider, model)
     )
     return await Submission(user, writer, topics, webhook=body.webhook()).one(
         JobType.VIDEO, params, body.priority

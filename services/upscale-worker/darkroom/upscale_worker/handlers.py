@@ -1,32 +1,40 @@
 """The work of one upscale or variants attempt: plain async functions, testable without a broker.
 
 Starting, timing out, retrying, dead-lettering and the outcome events are the shared worker
-machinery's (`darkroom.runtime.worker.attempt`); this module reads the input, transforms it off
-the event loop, and stores the outputs under deterministic keys (a re-run overwrites).
+machinery's (`darkroom.runtime.worker.attempt`); this module hands the input to the provider the
+job names and stores the outputs under deterministic keys (a re-run overwrites).
 """
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from darkroom.contracts.assets import AssetDescriptor, JobResult
+from darkroom.contracts.params import InputImage
 from darkroom.contracts.requests import UpscaleJobRequested, VariantsJobRequested
 from darkroom.runtime.inputs import InputSettings
 from darkroom.runtime.job_events import AttemptEvents
 from darkroom.runtime.kafka import Emit
+from darkroom.runtime.providers.media import SourceImage, named_provider, progress_steps
 from darkroom.runtime.storage import ObjectStore
-from darkroom.runtime.worker.inputs import load_input
 from darkroom.runtime.worker.outputs import store_output
-from darkroom.upscale_worker.providers import EncodedImage, upscale, variants
+from darkroom.upscale_worker.providers import EncodedImage, Upscaler, VariantMaker
+
+READ_SHARE, WORK_SHARE = 5, 20  # percent before reading the input, and before the transform
+STORE_SHARE = 90  # percent when storing begins
 
 
 @dataclass
 class WorkerDeps:
+    upscalers: Mapping[str, Upscaler]  # by name: the configured plug-ins serving upscale jobs
+    variant_makers: Mapping[str, VariantMaker]  # likewise, variants jobs
     store: ObjectStore
     emit: Emit  # progress events (pipelined; the outcome waits for their acknowledgement)
     inputs: InputSettings
-    max_output_pixels: int
+
+    def source(self, image: InputImage) -> SourceImage:
+        return SourceImage(image, self.store, self.inputs)
 
 
 async def upscale_image(
@@ -34,14 +42,11 @@ async def upscale_image(
 ) -> JobResult:
     """Upscale the input by exactly `scale` and store it."""
     params = request.params
-    await deps.emit(events.progress(5, "reading the input"))
-    image = await load_input(params.input, deps.store, deps.inputs)
-    note = f"upscaling {image.width}x{image.height} by {params.scale}"
-    await deps.emit(events.progress(20, note))
-    output = await asyncio.to_thread(
-        upscale, image, params.scale, params.format, max_output_pixels=deps.max_output_pixels
-    )
-    await deps.emit(events.progress(90, "storing"))
+    upscaler = named_provider(deps.upscalers, params.provider)
+    await deps.emit(events.progress(READ_SHARE, "reading the input"))
+    on_step = progress_steps(deps.emit, events, WORK_SHARE, STORE_SHARE)
+    output = await upscaler.upscale(params, deps.source(params.input), on_step)
+    await deps.emit(events.progress(STORE_SHARE, "storing"))
     return JobResult(assets=[await _store(request, 0, output, deps.store)])
 
 
@@ -50,18 +55,11 @@ async def make_variants(
 ) -> JobResult:
     """The responsive set of the input (each width in each format), stored in that order."""
     params = request.params
-    await deps.emit(events.progress(5, "reading the input"))
-    image = await load_input(params.input, deps.store, deps.inputs)
-    count = len(params.widths) * len(params.formats)
-    await deps.emit(events.progress(20, f"making {count} variants"))
-    outputs = await asyncio.to_thread(
-        variants,
-        image,
-        params.widths,
-        params.formats,  # type: ignore[arg-type]  # validated by the contract
-        max_output_pixels=deps.max_output_pixels,
-    )
-    await deps.emit(events.progress(90, "storing"))
+    maker = named_provider(deps.variant_makers, params.provider)
+    await deps.emit(events.progress(READ_SHARE, "reading the input"))
+    on_step = progress_steps(deps.emit, events, WORK_SHARE, STORE_SHARE)
+    outputs = await maker.variants(params, deps.source(params.input), on_step)
+    await deps.emit(events.progress(STORE_SHARE, "storing"))
     return JobResult(
         assets=[await _store(request, i, out, deps.store) for i, out in enumerate(outputs)]
     )

@@ -1,7 +1,7 @@
 """The upscale worker's app factory and entry point: wiring only.
 
-It runs two job types, both image transforms on the CPU with the same inputs and limits:
-upscale, and variants (the responsive set a chain ends with).
+It runs two job types, both image transforms with the same inputs and limits: upscale, and
+variants (the responsive set a chain ends with), each through the provider plug-in a job names.
 """
 
 from __future__ import annotations
@@ -14,26 +14,28 @@ from darkroom.contracts.jobtypes import JobType
 from darkroom.contracts.requests import UpscaleJobRequested, VariantsJobRequested
 from darkroom.runtime.broker_watch import BrokerWatch
 from darkroom.runtime.kafka import Emit, ensure_topics
+from darkroom.runtime.providers import Registry
 from darkroom.runtime.serving import configure_process, serve
 from darkroom.runtime.storage import make_object_store, prepare_object_store
 from darkroom.runtime.worker import JobKind, Work, WorkerParts, assemble, worker_app
 from darkroom.upscale_worker.handlers import WorkerDeps, make_variants, upscale_image
+from darkroom.upscale_worker.providers import upscalers, variant_makers
 from darkroom.upscale_worker.settings import UpscaleWorkerSettings
 
 
 def create_app(settings: UpscaleWorkerSettings) -> Starlette:
     store = make_object_store(settings)
-
-    def deps(emit: Emit) -> WorkerDeps:
-        return WorkerDeps(store, emit, settings, settings.upscale_max_output_pixels)
-
-    def upscales(emit: Emit) -> Work[UpscaleJobRequested]:
-        return partial(upscale_image, deps=deps(emit))
-
-    def variant_sets(emit: Emit) -> Work[VariantsJobRequested]:
-        return partial(make_variants, deps=deps(emit))
+    registry = Registry.installed()
 
     def build() -> WorkerParts:
+        ups, makers = upscalers(registry), variant_makers(registry)
+
+        def upscales(emit: Emit) -> Work[UpscaleJobRequested]:
+            return partial(upscale_image, deps=WorkerDeps(ups, makers, store, emit, settings))
+
+        def variant_sets(emit: Emit) -> Work[VariantsJobRequested]:
+            return partial(make_variants, deps=WorkerDeps(ups, makers, store, emit, settings))
+
         kinds = [
             JobKind(JobType.UPSCALE, UpscaleJobRequested, upscales),
             JobKind(JobType.VARIANTS, VariantsJobRequested, variant_sets),

@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, assert_never
+from typing import Any
 
 from darkroom.contracts.assets import AssetDescriptor, JobResult
 from darkroom.contracts.errors import ErrorCode
@@ -39,11 +39,6 @@ from darkroom.contracts.jobtypes import JobStatus, JobType, Priority
 from darkroom.contracts.params import (
     ChainParams,
     InputImage,
-    JobParams,
-    UpscaleParams,
-    UpscaleStep,
-    VariantsParams,
-    VariantsStep,
 )
 from darkroom.contracts.topics import Topics
 from darkroom.jobs.messages import event_message
@@ -161,7 +156,7 @@ def _next_step(moves: _Parent, current: JobRecord, chain: ChainParams, index: in
         job_id=uuid.uuid5(parent.job_id, f"step/{index + 1}"),
         user_id=parent.user_id,
         job_type=JobType(step.type),
-        params=_step_params(step, InputImage(key=_assets(current)[0].key)),
+        params=step.params(InputImage(key=_assets(current)[0].key)),
         priority=Priority(parent.priority),
         parent_id=parent.job_id,
     )
@@ -169,16 +164,6 @@ def _next_step(moves: _Parent, current: JobRecord, chain: ChainParams, index: in
     moves.plan.new_jobs.append(new_job(spec, moves.topics, created))
     percent = 100 * (index + 1) // len(names)
     moves.progress(percent, f"step {index + 2} of {len(names)} ({step.type}) queued")
-
-
-def _step_params(step: UpscaleStep | VariantsStep, source: InputImage) -> JobParams:
-    match step:
-        case UpscaleStep():
-            return UpscaleParams(input=source, scale=step.scale, format=step.format)
-        case VariantsStep():
-            return VariantsParams(input=source)
-        case _:
-            assert_never(step)
 
 
 def _assets(record: JobRecord) -> Sequence[AssetDescriptor]:

@@ -7,8 +7,10 @@ The class declares `info` (its name, models, job types, costs, limits) and `sett
 pydantic-settings class of its credentials and options, read from the environment; a required
 field left unset means the provider is installed but not configured). Darkroom builds it as
 `AcmeProvider(settings_instance)` in the workers that run its job types, and calls the method of
-the job type: `generate_image(params, on_step)` for image jobs (see the image worker's
-`providers.base.ImageProvider`).
+the job type: `generate_image(params, on_step)` for image jobs (the image worker's
+`providers.base.Provider`), `upscale(params, image, on_step)` and `variants(params, image,
+on_step)` (the upscale worker's `providers.base`), `generate_video(params, images, on_step)` (the
+video worker's `providers.base.VideoProvider`); inputs come as `media.SourceImage`.
 """
 
 from __future__ import annotations

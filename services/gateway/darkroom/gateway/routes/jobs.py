@@ -21,7 +21,7 @@ from darkroom.contracts.api import (
 )
 from darkroom.contracts.jobtypes import JobStatus, JobType
 from darkroom.gateway.cancel import cancel_job
-from darkroom.gateway.choices import image_model
+from darkroom.gateway.choices import chosen_model, chosen_steps
 from darkroom.gateway.deps import CurrentUser, RejectUnknownQuery, Services, ServicesDep
 from darkroom.gateway.errors import JobNotFound, JobNotRetryable
 from darkroom.gateway.retry import retry_job
@@ -90,7 +90,8 @@ async def create_image_job(
 ) -> JobAccepted:
     """With `then`, the answer is a chain job (`type: chain`) whose children are the steps."""
     await check_webhook_url(body, services.settings.webhook_policy)
-    model = image_model(services.providers, body)
+    model = chosen_model(services.providers, JobType.IMAGE, body)
+    body = body.model_copy(update={"then": chosen_steps(services.providers, body.then)})
     accepted = await submit_image_job(body, user, services.writer, services.settings.topics, model)
     return _answer(accepted, services, response)
 
@@ -105,8 +106,16 @@ async def create_upscale_job(
     otherwise); a URL is fetched by the worker, public addresses only."""
     await check_webhook_url(body, services.settings.webhook_policy)
     settings = services.settings
+    model = chosen_model(services.providers, JobType.UPSCALE, body)
+    body = body.model_copy(update={"then": chosen_steps(services.providers, body.then)})
     accepted = await submit_upscale_job(
-        body, user, services.writer, services.store, settings.topics, settings.job_input_limits
+        body,
+        user,
+        services.writer,
+        services.store,
+        settings.topics,
+        settings.job_input_limits,
+        model,
     )
     return _answer(accepted, services, response)
 
@@ -118,8 +127,15 @@ async def create_video_job(
     """An H.264 MP4 and a poster image, from a prompt, input images, or both."""
     await check_webhook_url(body, services.settings.webhook_policy)
     settings = services.settings
+    model = chosen_model(services.providers, JobType.VIDEO, body)
     accepted = await submit_video_job(
-        body, user, services.writer, services.store, settings.topics, settings.job_input_limits
+        body,
+        user,
+        services.writer,
+        services.store,
+        settings.topics,
+        settings.job_input_limits,
+        model,
     )
     return _answer(accepted, services, response)
 
@@ -133,7 +149,7 @@ async def create_batch_job(
     """One child image job per prompt; the batch ends when every child has ended: `completed`,
     `completed_with_errors` (listing the children that did not complete) or `failed`."""
     await check_webhook_url(body, services.settings.webhook_policy)
-    model = image_model(services.providers, body)
+    model = chosen_model(services.providers, JobType.IMAGE, body)
     accepted = await submit_batch_job(body, user, services.writer, services.settings.topics, model)
     return _answer(accepted, services, response)
 

@@ -7,10 +7,9 @@ import io
 
 from PIL import Image
 
-from darkroom.contracts.errors import ErrorCode
 from darkroom.image_worker.providers.base import GeneratedImage
-from darkroom.media.fetch import FetchFailed, FetchPolicy, FetchRefused, fetch_url
-from darkroom.runtime.worker.errors import RetryableError
+from darkroom.media.fetch import FetchPolicy
+from darkroom.runtime.providers.media import download_result
 
 
 def decode_image(data: bytes) -> GeneratedImage:
@@ -23,7 +22,4 @@ def decode_image(data: bytes) -> GeneratedImage:
 async def download_image(url: str, policy: FetchPolicy, what: str) -> GeneratedImage:
     """The image at a provider's result URL. A refused URL (expired, or an address the policy
     refuses) or a failed download is retryable: a new attempt makes a new result."""
-    try:
-        return decode_image(await fetch_url(url, policy))
-    except (FetchRefused, FetchFailed) as exc:
-        raise RetryableError(ErrorCode.PROVIDER_UNAVAILABLE, f"{what}: {exc}") from exc
+    return decode_image(await download_result(url, policy, what))

@@ -1,16 +1,17 @@
 """Pillow upscaling and responsive variants: pure, synchronous CPU work.
 
-The handlers run these functions in a worker thread (`asyncio.to_thread`). No call changes the
+The local provider (local_provider) runs them in a worker thread (`asyncio.to_thread`). No call changes the
 image it is given or keeps state between calls, so concurrent calls are safe; none copies a big
 picture it does not need to (an output of UPSCALE_MAX_OUTPUT_PIXELS is 256 MB a copy).
 """
 
 import io
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Literal
 
 from PIL import Image, ImageFilter, ImageOps
+
+from darkroom.upscale_worker.providers.base import EncodedImage
 
 OutputFormat = Literal["png", "webp"]
 VariantFormat = Literal["webp", "avif"]
@@ -48,17 +49,6 @@ CONTENT_TYPES: Mapping[str, str] = {
 }
 # The largest side each encoder (or, for AVIF, libavif's default decoder limit) accepts.
 MAX_SIDE: Mapping[str, int] = {"png": 2**31 - 1, "webp": 16383, "avif": 32768}
-
-
-@dataclass(frozen=True)
-class EncodedImage:
-    """One encoded output image, ready to store."""
-
-    data: bytes
-    width: int
-    height: int
-    content_type: str
-    extension: str
 
 
 def upscale(
@@ -126,6 +116,12 @@ def variants(
         resized = source.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
         outputs.extend(_encode(resized, fmt, VARIANT_SAVE[fmt], icc_profile) for fmt in formats)
     return outputs
+
+
+def encode_upscaled(image: Image.Image, fmt: OutputFormat) -> EncodedImage:
+    """`image` encoded as an upscale's output is (a hosted upscaler's result, re-encoded)."""
+    _check_formats([fmt], UPSCALE_SAVE)
+    return _encode(image, fmt, UPSCALE_SAVE[fmt], image.info.get("icc_profile"))
 
 
 def _normalised(image: Image.Image) -> Image.Image:

@@ -1,8 +1,9 @@
 """Ken Burns videos from still images: pan-and-zoom, crossfades, H.264 in MP4, all in memory.
 
-Pure, synchronous CPU work that the handlers run in a worker thread (`asyncio.to_thread`). Every
-call owns its pictures, encoder and buffer and keeps no state between calls, so concurrent calls
-are safe. The motion comes only from `seed`, so the same inputs always give the same frames.
+Pure, synchronous CPU work that the local provider (local_provider) runs in a worker thread
+(`asyncio.to_thread`). Every call owns its pictures, encoder and buffer and keeps no state
+between calls, so concurrent calls are safe. The motion comes only from `seed`, so the same
+inputs always give the same frames.
 """
 
 import io
@@ -17,6 +18,8 @@ from av.container import OutputContainer
 from av.video.reformatter import ColorPrimaries, ColorRange, Colorspace, ColorTrc
 from av.video.stream import VideoStream
 from PIL import Image, ImageOps
+
+from darkroom.video_worker.providers.base import RenderedVideo
 
 # Called with (frames encoded so far, total frames), from the rendering thread.
 FrameCallback = Callable[[int, int], None]
@@ -34,19 +37,6 @@ CODEC_OPTIONS = {"crf": "23", "preset": "veryfast"}
 # does it by reopening the output by name at close; `_BufferReader` answers that reopen.
 MUXER_OPTIONS = {"movflags": "+faststart"}
 AVIO_FLAG_READ = 1
-
-
-@dataclass(frozen=True)
-class RenderedVideo:
-    """An encoded MP4 (H.264, yuv420p, BT.709) plus a JPEG poster of its middle frame."""
-
-    mp4: bytes
-    poster: bytes
-    width: int
-    height: int
-    fps: int
-    frames: int
-    duration_s: float
 
 
 @dataclass(frozen=True)
@@ -185,7 +175,7 @@ def _encode(
         for index in range(total):
             picture = _compose(shots, timeline.layers(index), size)
             if index == total // 2:
-                poster = _jpeg(picture)
+                poster = poster_jpeg(picture)
             container.mux(stream.encode(_video_frame(picture, index)))
             done = index + 1
             if on_frames is not None and done % report_every == 0 and done < total:
@@ -281,7 +271,8 @@ def _video_frame(picture: Image.Image, index: int) -> av.VideoFrame:
     return frame
 
 
-def _jpeg(picture: Image.Image) -> bytes:
+def poster_jpeg(picture: Image.Image) -> bytes:
+    """A frame as the video's JPEG poster."""
     buffer = io.BytesIO()
     picture.save(buffer, format="JPEG", quality=POSTER_QUALITY)
     return buffer.getvalue()
