@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+from darkroom.contracts.jobtypes import JobType
 from darkroom.contracts.providers import ProviderLimitsInfo
 from darkroom.runtime.providers import Registry
 from darkroom.runtime.worker.limits import ProviderLimit, ProviderLimits
@@ -80,3 +81,6 @@ def test_the_installed_plug_ins_declare_the_limits_the_workers_apply() -> None:
     assert declared["runpod"].timeout_s == 900  # a custom endpoint's cold start takes minutes
     assert declared["openai"] == ProviderLimitsInfo(starts_per_s=1, concurrency=4, timeout_s=180)
     assert declared["local"].timeout_s is None  # JOB_TIMEOUT_S
+    # each worker takes the limits of the plug-in of its own job types
+    assert declared["replicate"].timeout_s == 300
+    assert Registry.installed().declared_limits([JobType.VIDEO])["replicate"].timeout_s == 600

@@ -17,6 +17,7 @@ from darkroom.image_worker.errors import PermanentError, RetryableError
 from darkroom.image_worker.providers import GeneratedImage, Provider
 from darkroom.runtime.job_events import AttemptEvents
 from darkroom.runtime.kafka import Emit
+from darkroom.runtime.providers.media import named_provider
 from darkroom.runtime.storage import ObjectStore
 from darkroom.runtime.worker.outputs import store_output
 
@@ -49,13 +50,7 @@ async def generate_images(
         percent = GENERATION_SHARE * done // total
         await deps.emit(events.progress(percent, f"step {done}/{total}"))
 
-    provider = deps.providers.get(request.params.provider)
-    if provider is None:  # the gateway has it configured, this worker not
-        raise RetryableError(
-            ErrorCode.PROVIDER_UNAVAILABLE,
-            f"provider {request.params.provider!r} is not configured on this worker "
-            f"(configured: {sorted(deps.providers)})",
-        )
+    provider = named_provider(deps.providers, request.params.provider)
     images = await provider.generate_image(request.params, on_step)
     if request.attempt <= deps.fail_attempts:
         raise RetryableError(

@@ -4,6 +4,7 @@ the providers a worker builds for its job type."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cached_property
 from importlib.metadata import entry_points
@@ -141,10 +142,12 @@ class Registry:
             "model", f"unknown model {model!r} for provider {provider!r}; known: {known}"
         )
 
-    def declared_limits(self) -> dict[str, ProviderLimitsInfo]:
-        """Each provider's limits as its plug-in declares them (the first of a name)."""
+    def declared_limits(self, job_types: Collection[JobType] = ()) -> dict[str, ProviderLimitsInfo]:
+        """Each provider's limits as its plug-in declares them: the plug-in serving one of
+        `job_types` (a worker's) if there is one, else the first of that name."""
         declared: dict[str, ProviderLimitsInfo] = {}
-        for plugin in self.plugins:
+        serving = [p for p in self.plugins if any(p.info.models_for(t) for t in job_types)]
+        for plugin in [*serving, *self.plugins]:
             declared.setdefault(plugin.info.name, plugin.info.limits)
         return declared
 

@@ -24,12 +24,12 @@ class ReplicateSettings(BaseSettings):
     timeout_s: PositiveFloat = Field(30.0, description="Longest wait for one answer.")
 
 
-def replicate_info(models: list[ModelInfo]) -> ProviderInfo:
+def replicate_info(models: list[ModelInfo], timeout_s: float = 300.0) -> ProviderInfo:
     """What a Replicate plug-in declares: its models (of one worker's job types) beside the
-    description and limits every one of them shares."""
+    description and limits every one of them shares (a video takes longer: `timeout_s`)."""
     return ProviderInfo(
         name="replicate",
         description="Replicate: predictions of hosted models (create, poll, cancel).",
         models=models,
-        limits=ProviderLimitsInfo(starts_per_s=5.0, concurrency=8, timeout_s=300.0),
+        limits=ProviderLimitsInfo(starts_per_s=5.0, concurrency=8, timeout_s=timeout_s),
     )

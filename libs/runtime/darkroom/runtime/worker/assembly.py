@@ -46,7 +46,8 @@ def assemble(settings: Any, client_id: str, kinds: Sequence[JobKind[Any]]) -> Wo
     topics: Topics = settings.topics
     producer = make_producer(settings, client_id=client_id)
     emit, send = event_emitter(producer, topics.events), message_sender(producer)
-    cancels, limits = CancelRegistry(), settings.limits(Registry.installed().declared_limits())
+    declared = Registry.installed().declared_limits([kind.job_type for kind in kinds])
+    cancels, limits = CancelRegistry(), settings.limits(declared)
     control = ControlTail(
         client_options(settings), topics.control, cancels, settings.kafka_fetch_max_wait_ms
     )

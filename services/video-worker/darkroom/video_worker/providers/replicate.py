@@ -25,7 +25,8 @@ class ReplicateVideoProvider:
                 "MiniMax Hailuo video-01 on Replicate: about 6 s of 720p at 25 fps from the "
                 "prompt, the first input image (if any) as its first frame.",
             )
-        ]
+        ],
+        timeout_s=600.0,  # MiniMax takes 3 to 5 minutes a video
     )
     settings_class: ClassVar[type[BaseSettings]] = ReplicateSettings
 
