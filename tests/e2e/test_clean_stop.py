@@ -39,9 +39,9 @@ pytestmark = [
 ROOT = Path(__file__).resolve().parents[2]
 VENV = Path(sys.executable).parent.parent
 WORKERS = ("image-worker", "upscale-worker", "video-worker")
-PROCESSES = ("broker", "gateway", "relay", "projector", "notifier", *WORKERS)
+PROCESSES = ("broker", "gateway", "relay", "projector", "webhooks", "notifier", *WORKERS)
 READY = {"gateway": "/readyz", "notifier": "/readyz", "projector": "/healthz"} | {
-    worker: "/readyz" for worker in WORKERS
+    name: "/readyz" for name in ("webhooks", *WORKERS)
 }
 STARTED = re.compile(r"\| ([\w-]+)\.1 started \(pid=(\d+)\)")
 STOPPED = re.compile(r"\| ([\w-]+)\.1 stopped \(rc=(-?\d+)\)")
