@@ -1,9 +1,12 @@
-"""Image jobs on every provider through the whole stack, each hosted one against a local server
-that implements its documented API, and a plug-in package installed beside Darkroom (the
-example of docs/examples/provider-plugin, on the services' PYTHONPATH). One stack serves them
-all: GET /v1/models lists them configured; a job naming each completes with that provider's
-picture stored by Darkroom; a refusal is the job's content_refused with the provider's words; a
-model or provider the deployment lacks is a 422 on that field; no API key reaches a log."""
+"""Jobs of every type on every provider through the whole stack, each hosted one against a
+local server that implements its documented API, and a plug-in package installed beside Darkroom
+(the example of docs/examples/provider-plugin, on the services' PYTHONPATH). One stack serves
+them all: GET /v1/models lists them configured; an image job naming each completes with that
+provider's picture stored by Darkroom; an upload is upscaled by Real-ESRGAN on Replicate; videos
+are made by Runway (from an image) and by MiniMax on Replicate (from a prompt), each stored as
+the file says; a refusal is the job's content_refused with the provider's words; a provider or
+model the deployment lacks, for a job or a chain step, is a 422 on that field; no API key
+reaches a log."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import signal
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
@@ -29,8 +33,9 @@ from tests.fixtures import (
     fake_runpod,
     fake_runway,
 )
+from tests.fixtures.media import png
 from tests.fixtures.plugins import install_example_plugin
-from tests.fixtures.procs import SERVICES, Stack
+from tests.fixtures.procs import MEDIA_WORKERS, SERVICES, Stack
 from tests.fixtures.tokens import auth
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
@@ -57,6 +62,7 @@ class Servers:
     fal: fake_fal.FakeFal
     runpod: fake_runpod.FakeRunpod
     comfyui: fake_comfyui.FakeComfyui
+    runway: fake_runway.FakeRunway
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +75,7 @@ def servers() -> Iterator[Servers]:
         fake_fal.serve_fake_fal(),
         fake_runpod.serve_fake_runpod(),
         fake_comfyui.serve_fake_comfyui(),
+        fake_runway.serve_fake_runway(),
     )
     yield Servers(*(next(server) for server in running))  # type: ignore[arg-type]
     for server in running:
@@ -106,13 +113,16 @@ def stack(
         RUNPOD_ENDPOINT_ID=fake_runpod.ENDPOINT_ID,
         RUNPOD_BASE_URL=servers.runpod.url,
         RUNPOD_POLL_INTERVAL_S="0.05",
-        RUNWAY_API_KEY=fake_runway.API_KEY,  # configured (its jobs: tests/e2e/test_media_providers.py)
+        RUNWAY_API_KEY=fake_runway.API_KEY,
+        RUNWAY_BASE_URL=servers.runway.url,
+        RUNWAY_POLL_INTERVAL_S="0.05",
+        RUNWAY_POLL_MAX_INTERVAL_S="0.1",
         COMFYUI_URL=servers.comfyui.url,
         COMFYUI_POLL_INTERVAL_S="0.05",
         INPUT_FETCH_ALLOW_LOOPBACK="true",  # the providers' result URLs are on this machine
     )
     stack.migrate()
-    stack.start(*SERVICES)
+    stack.start(*SERVICES, *MEDIA_WORKERS)
     yield stack
     codes = stack.stop_all()
     assert set(codes.values()) <= {0, -signal.SIGTERM}, f"unclean exits {codes}\n{stack.logs()}"
@@ -250,3 +260,82 @@ async def test_each_other_provider_completes_a_job_and_fails_one_with_its_own_wo
     assert not done["assets"][0]["url"].startswith(getattr(servers, provider).url)
     assert failed["error"]["code"] == code
     assert words in failed["error"]["message"]
+
+
+async def post(http: httpx.AsyncClient, stack: Stack, owner: str, kind: str, body: Any) -> Any:
+    return await http.post(f"{stack.gateway_url}/v1/jobs/{kind}", json=body, headers=auth(owner))
+
+
+async def uploaded(http: httpx.AsyncClient, stack: Stack, owner: str, data: bytes) -> str:
+    files = {"file": ("input.png", data, "application/octet-stream")}
+    answer = await http.post(f"{stack.gateway_url}/v1/uploads", files=files, headers=auth(owner))
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["asset_id"])
+
+
+async def completed(http: httpx.AsyncClient, owner: str, answer: httpx.Response) -> Any:
+    assert answer.status_code == 202, answer.text
+    return await wait_for_status(http, answer.json()["status_url"], owner, "completed")
+
+
+async def test_an_upload_is_upscaled_on_replicate_and_stored_by_darkroom(
+    stack: Stack, servers: Servers
+) -> None:
+    owner = user()
+    async with httpx.AsyncClient(timeout=30) as http:
+        image = {"asset_id": await uploaded(http, stack, owner, png(60, 40))}
+        body = {"image": image, "scale": 4, "provider": "replicate"}
+        done = await completed(http, owner, await post(http, stack, owner, "upscale", body))
+        [asset] = done["assets"]
+        picture = (await http.get(asset["url"])).content
+    assert done["params"]["model"] == "nightmareai/real-esrgan"
+    assert (asset["width"], asset["height"], asset["content_type"]) == (240, 160, "image/png")
+    assert Image.open(io.BytesIO(picture)).size == (240, 160)
+    assert not asset["url"].startswith(servers.replicate.url)
+
+
+async def test_videos_run_on_runway_from_an_image_and_on_replicate_from_a_prompt(
+    stack: Stack,
+) -> None:
+    owner = user()
+    async with httpx.AsyncClient(timeout=30) as http:
+        image = {"asset_id": await uploaded(http, stack, owner, png(64, 36))}
+        runway = {"prompt": "a pier", "images": [image], "duration_s": 4, "provider": "runway"}
+        on_runway = await completed(http, owner, await post(http, stack, owner, "video", runway))
+        minimax = {"prompt": "a tide", "provider": "replicate"}
+        on_replicate = await completed(
+            http, owner, await post(http, stack, owner, "video", minimax)
+        )
+        poster = (await http.get(on_runway["assets"][1]["url"])).content
+    clip = on_runway["assets"][0]
+    assert on_runway["params"]["model"] == "gen4_turbo"
+    assert (clip["width"], clip["height"], clip["frames"], clip["duration_s"]) == (64, 36, 120, 5.0)
+    assert Image.open(io.BytesIO(poster)).format == "JPEG"
+    clip = on_replicate["assets"][0]
+    assert on_replicate["params"]["model"] == "minimax/video-01"
+    assert (clip["content_type"], clip["width"], clip["height"]) == ("video/mp4", 160, 90)
+
+
+async def test_a_runway_refusal_fails_the_job_and_unknown_choices_are_422_on_their_field(
+    stack: Stack,
+) -> None:
+    owner = user()
+    async with httpx.AsyncClient(timeout=30) as http:
+        image = {"asset_id": await uploaded(http, stack, owner, png(64, 36))}
+        refused = await post(
+            http, stack, owner, "video",
+            {"prompt": "a forbidden scene", "images": [image], "provider": "runway"},
+        )  # fmt: skip
+        failed = await wait_for_status(http, refused.json()["status_url"], owner, "failed")
+        unknown_model = await post(
+            http, stack, owner, "video", {"prompt": "a pier", "provider": "runway", "model": "gen9"}
+        )
+        unknown_step = await post(
+            http, stack, owner, "upscale",
+            {"image": image, "then": [{"type": "variants", "provider": "dalle"}]},
+        )  # fmt: skip
+    assert failed["error"]["code"] == "content_refused"
+    assert "SAFETY.INPUT.TEXT" in failed["error"]["message"]
+    assert [r.status_code for r in (unknown_model, unknown_step)] == [422, 422]
+    assert unknown_model.json()["detail"][0]["loc"] == ["body", "model"]
+    assert unknown_step.json()["detail"][0]["loc"] == ["body", "then", 0, "provider"]

@@ -41,9 +41,10 @@ def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         suffix=f"hooks-{uuid.uuid4().hex[:8]}",
         WEBHOOK_ALLOW_LOOPBACK="true",  # the receiver is on this machine
         WEBHOOK_RETRY_BASE_S="0.2",
-        WEBHOOK_TIMEOUT_S="5",
-        WEBHOOK_CLAIM_S="6",
-        WEBHOOK_RETRY_WINDOW_S="2",  # a receiver that never answers gives up within seconds
+        WEBHOOK_TIMEOUT_S="2",
+        WEBHOOK_CLAIM_S="3",
+        WEBHOOK_RETRY_WINDOW_S="1.5",  # a receiver that never answers gives up within seconds
+        WEBHOOK_POLL_S="0.5",  # a redriven delivery is seen at once
     )
     stack.migrate()
     stack.start(*SERVICES, "webhooks")

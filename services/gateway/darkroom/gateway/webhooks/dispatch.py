@@ -2,8 +2,9 @@
 what it makes of the delivery (`policy`), dead-letters those that gave up.
 
 Any number of replicas share the work through the claims (`WebhookStore.claim`). The loop wakes
-when the intake adds deliveries, when the next retry is due, and every IDLE_POLL_S otherwise
-(for deliveries another replica added, and claims of a dead sender that expired).
+when the intake adds deliveries, when the next retry is due, and every WEBHOOK_POLL_S otherwise
+(for deliveries another replica added or an operator redrove, and claims of a dead sender that
+expired).
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from darkroom.runtime.db.webhook_records import AttemptResult, ClaimedDelivery
 from darkroom.runtime.db.webhooks import WebhookStore
 
 logger = logging.getLogger(__name__)
-IDLE_POLL_S = 5.0
 ERROR_CHARS = 300
 
 DeadLetters = Callable[[WebhookDeadLetter], Awaitable[None]]
@@ -76,7 +76,7 @@ class Dispatcher:
             return []
 
     async def _idle(self) -> None:
-        wait = IDLE_POLL_S
+        wait = self.settings.webhook_poll_s
         if len(self._running) < self.settings.webhook_concurrency:
             due = await self.store.next_due()
             if due is not None:

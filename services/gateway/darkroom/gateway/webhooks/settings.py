@@ -69,6 +69,11 @@ class WebhookSettings(SecretsCheck, KafkaSettings, DatabaseSettings, WebhookTarg
         description="How long an attempt is a sender's own: if the sender dies, another takes "
         "the delivery over after this (keep it above WEBHOOK_TIMEOUT_S).",
     )
+    webhook_poll_s: PositiveFloat = Field(
+        5.0,
+        description="How often an idle sender looks for deliveries it was not woken for (another "
+        "replica's, a redrive's, a dead sender's expired claims).",
+    )
     webhook_concurrency: PositiveInt = Field(32, description="Deliveries in flight per replica.")
     webhook_intake_batch_size: PositiveInt = Field(
         500, description="Events read per batch from the events topic."
