@@ -17,6 +17,7 @@ from darkroom.runtime.settings import BaseServiceSettings, KafkaSettings
 from darkroom.runtime.worker.app import Part, WorkerParts
 from darkroom.runtime.worker.attempt import AttemptPorts, Work
 from darkroom.runtime.worker.consumer import JobConsumer
+from darkroom.runtime.worker.limits import ProviderLimits
 from darkroom.runtime.worker.control import CancelRegistry, ControlTail
 from darkroom.runtime.worker.options import consumer_options
 from darkroom.runtime.worker.requests import request_handler
@@ -36,6 +37,12 @@ class JobKind(Generic[R]):
     work: Callable[[Emit], Work[R]]
 
 
+def _limits(settings: WorkerSettings, kinds: Sequence[JobKind[Any]]) -> ProviderLimits:
+    """The providers' limits: PROVIDER_LIMITS over what the plug-ins of these job types declare."""
+    declared = Registry.installed().declared_limits([kind.job_type for kind in kinds])
+    return settings.limits(declared)
+
+
 def assemble(settings: Any, client_id: str, kinds: Sequence[JobKind[Any]]) -> WorkerParts:
     """The consumers and producer of a worker running `kinds` (built inside the event loop).
 
@@ -46,8 +53,7 @@ def assemble(settings: Any, client_id: str, kinds: Sequence[JobKind[Any]]) -> Wo
     topics: Topics = settings.topics
     producer = make_producer(settings, client_id=client_id)
     emit, send = event_emitter(producer, topics.events), message_sender(producer)
-    declared = Registry.installed().declared_limits([kind.job_type for kind in kinds])
-    cancels, limits = CancelRegistry(), settings.limits(declared)
+    cancels, limits = CancelRegistry(), _limits(settings, kinds)
     control = ControlTail(
         client_options(settings), topics.control, cancels, settings.kafka_fetch_max_wait_ms
     )
