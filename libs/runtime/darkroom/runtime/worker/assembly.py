@@ -17,8 +17,8 @@ from darkroom.runtime.settings import BaseServiceSettings, KafkaSettings
 from darkroom.runtime.worker.app import Part, WorkerParts
 from darkroom.runtime.worker.attempt import AttemptPorts, Work
 from darkroom.runtime.worker.consumer import JobConsumer
-from darkroom.runtime.worker.limits import ProviderLimits
 from darkroom.runtime.worker.control import CancelRegistry, ControlTail
+from darkroom.runtime.worker.limits import ProviderLimits
 from darkroom.runtime.worker.options import consumer_options
 from darkroom.runtime.worker.requests import request_handler
 from darkroom.runtime.worker.scheduler import retry_mover
