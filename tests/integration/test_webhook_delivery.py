@@ -6,7 +6,6 @@ resolves to a private address is not connected to, and progress is throttled."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -74,10 +73,9 @@ async def sender(database: Database) -> AsyncIterator[Sender]:
     store = WebhookStore(database)
     dispatcher = Dispatcher(store, settings, dead_letter)
     intake = Intake(store, dispatcher.wake.set, verdict_wait_s=2)
-    running = asyncio.create_task(dispatcher.run())
+    dispatcher.start()
     yield Sender(JobStore(database), store, intake, dispatcher, settings, dead)
-    running.cancel()
-    await asyncio.gather(running, return_exceptions=True)
+    await dispatcher.close()
 
 
 async def settled(sender: Sender, job_id: uuid.UUID) -> list[DeliveryStatus]:

@@ -3,9 +3,7 @@ group), and the dispatcher that sends them. Wiring only."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from contextlib import suppress
 
 from faststream.asgi import AsgiFastStream, make_ping_asgi
 from faststream.kafka import KafkaBroker
@@ -58,26 +56,22 @@ def create_app(settings: WebhookSettings) -> AsgiFastStream:
     log = follow_events(
         broker, settings, name, topics.webhooks_group, settings.webhook_intake_batch_size, take
     )
-    sending: list[asyncio.Task[None]] = []
 
     async def start() -> None:
         await ensure_topics(settings, topics.all_topics())
         await log.watching.start()
-        sending.append(asyncio.create_task(dispatcher.run()))
+        dispatcher.start()
 
     async def stop() -> None:
         await log.watching.stop()
-        for task in sending:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
-
-    async def sender() -> str | None:
-        return None if sending and not sending[0].done() else "the sender stopped"
+        await dispatcher.close()
 
     # `/readyz`: the intake and the sender run, the broker answers with the log it reads.
     ready = readiness(
-        consuming(log.subscriber, "event intake"), sender, log.same_log(), answering(broker)
+        consuming(log.subscriber, "event intake"),
+        dispatcher.problem,
+        log.same_log(),
+        answering(broker),
     )
     return AsgiFastStream(
         broker,

@@ -40,17 +40,42 @@ class Dispatcher:
     dead_letter: DeadLetters
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     _running: set[asyncio.Task[None]] = field(default_factory=set)
+    _stopping: bool = False
+    _task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Run in the background until `close`."""
+        self._task = asyncio.create_task(self.run())
+
+    async def close(self) -> None:
+        """Stop; attempts in flight get WEBHOOK_TIMEOUT_S to end, then are cut off."""
+        self.stop()
+        if self._task is not None:
+            _, late = await asyncio.wait([self._task], timeout=self.settings.webhook_timeout_s + 1)
+            for task in late:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+
+    async def problem(self) -> str | None:
+        """Why it is not ready (a readiness check), or None."""
+        return None if self._task is not None and not self._task.done() else "the sender stopped"
 
     @property
     def rules(self) -> RetryRules:
         s = self.settings
         return RetryRules(s.webhook_retry_window_s, s.webhook_retry_base_s, s.webhook_retry_max_s)
 
+    def stop(self) -> None:
+        """Claim no more: `run` returns once the attempts in flight are recorded."""
+        self._stopping = True
+        self.wake.set()
+
     async def run(self) -> None:
-        """Deliver until cancelled; attempts in flight are then cancelled (their claims expire
-        and another sender, or this one restarted, tries again with the same webhook id)."""
+        """Deliver until stopped (or cancelled: attempts in flight are then cancelled, their
+        claims expire and another sender, or this one restarted, tries again with the same
+        webhook id)."""
         try:
-            while True:
+            while not self._stopping:
                 self.wake.clear()
                 free = self.settings.webhook_concurrency - len(self._running)
                 claimed = await self._claim(free) if free > 0 else []
@@ -58,8 +83,9 @@ class Dispatcher:
                     task = asyncio.create_task(self.deliver(delivery))
                     self._running.add(task)
                     task.add_done_callback(self._done)
-                if not claimed:
+                if not claimed and not self._stopping:
                     await self._idle()
+            await asyncio.gather(*self._running, return_exceptions=True)
         finally:
             for task in list(self._running):
                 task.cancel()
