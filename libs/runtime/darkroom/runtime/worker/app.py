@@ -145,9 +145,17 @@ class DaemonThreads(Executor):
 
 @asynccontextmanager
 async def _consuming(consumers: Sequence[Part]) -> AsyncIterator[None]:
-    """Start every consumer; on the way out stop them together, so they drain side by side."""
-    for consumer in consumers:
+    """Start the first part (the control tail: cancels are known before any job is taken),
+    then the job consumers side by side (each joins its group: a few seconds on a broker that
+    delays a group's first rebalance, paid once instead of once per consumer); on the way out
+    stop them together, so they drain side by side."""
+    first, rest = consumers[:1], consumers[1:]
+    for consumer in first:
         await consumer.start()
+    started = await asyncio.gather(*(c.start() for c in rest), return_exceptions=True)
+    if failed := [r for r in started if isinstance(r, BaseException)]:
+        await asyncio.gather(*(c.stop() for c in consumers), return_exceptions=True)
+        raise failed[0]
     try:
         yield
     finally:
