@@ -25,6 +25,7 @@ from darkroom.runtime.db.webhook_records import NewDelivery
 from darkroom.runtime.db.webhooks import WebhookStore
 
 logger = logging.getLogger(__name__)
+VERDICT_POLL_MAX_S = 0.1  # the longest pause between two looks at what the projector recorded
 REMEMBERED_JOBS = 10_000  # jobs whose last progress delivery the throttle keeps in memory
 
 
@@ -70,15 +71,16 @@ class Intake:
         return len(deliveries)
 
     async def _recorded(self, events: list[JobEvent]) -> dict[str, str | None]:
-        """What the projector made of each event, waiting (with backoff) until it has seen all."""
+        """What the projector made of each event, asking again every few tens of milliseconds (one
+        indexed query) until it has seen all: the projector is usually a batch behind."""
         ids = {str(e.event_id) for e in events}
         deadline = asyncio.get_running_loop().time() + self.verdict_wait_s
-        pause = 0.02
+        pause = 0.01
         while len(recorded := await self.store.recorded(ids)) < len(ids):
             if asyncio.get_running_loop().time() > deadline:
                 raise ProjectorBehind(f"{len(ids) - len(recorded)} events not projected yet")
             await asyncio.sleep(pause)
-            pause = min(pause * 2, 1.0)
+            pause = min(pause * 1.5, VERDICT_POLL_MAX_S)
         return recorded
 
     async def _sends(self, event: JobEvent, progress: dict[str, datetime | None]) -> bool:
