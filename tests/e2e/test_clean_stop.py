@@ -47,6 +47,7 @@ STARTED = re.compile(r"\| ([\w-]+)\.1 started \(pid=(\d+)\)")
 STOPPED = re.compile(r"\| ([\w-]+)\.1 stopped \(rc=(-?\d+)\)")
 HANDED_BACK = "left uncommitted after the drain timeout"
 CLIENT_STOP_S = 15  # a process with nothing to drain stops within this, on a busy machine too
+TIE_S = 0.5  # processes reported stopped this close together stopped together
 STOP_MARGIN_S = 30  # past the drain: a worker's last commits and leaving its groups
 
 
@@ -177,7 +178,12 @@ def assert_stopped_cleanly(run: MakeRun, sent: float, drain_s: float) -> None:
     assert run.proc.poll() is not None, f"make still runs:\n{output}"
     assert set(stopped) == set(PROCESSES), output
     assert {name: rc for name, (_, rc) in stopped.items() if rc != 0} == {}, output
-    assert list(stopped)[-1] == "broker", f"the broker stopped before a client:\n{output}"
+    # The broker stops once every client's connections are closed; a client exiting a moment
+    # after closing them may be reported after it, which is no fault: ties within TIE_S pass.
+    broker_at = stopped["broker"][0]
+    early = {name: round(at - broker_at, 2) for name, (at, _) in stopped.items()}
+    early = {name: s for name, s in early.items() if s > TIE_S}
+    assert early == {}, f"the broker stopped before a client (s): {early}\n{output}"
     assert "sending SIGKILL" not in output
     took = {name: round(at - sent, 1) for name, (at, _) in stopped.items()}
     late = {name: s for name, s in took.items() if s > deadline(name, drain_s)}
