@@ -152,7 +152,8 @@ class Registry:
         return declared
 
     def build(self, job_type: JobType) -> dict[str, Any]:
-        """An instance of each configured plug-in that runs `job_type`, by provider name."""
+        """An instance of each configured plug-in that runs `job_type`, by provider name; none is
+        an error (a worker of that job type could run nothing)."""
         built: dict[str, Any] = {}
         for plugin in self.plugins:
             if not plugin.info.models_for(job_type) or not hasattr(plugin, JOB_METHODS[job_type]):
@@ -162,4 +163,8 @@ class Registry:
                 logger.info("provider %s is not configured (missing %s)", plugin.info.name, found)
                 continue
             built[plugin.info.name] = plugin(found)
+        if not built:
+            raise ProviderLoadError(
+                f"no provider plug-in serving {job_type} jobs is installed and configured"
+            )
         return built
